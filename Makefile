@@ -1,0 +1,46 @@
+# Two commands: `make demo` and `make test`. Each installs what it needs into .venv.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO_EVENTS ?= 1000000
+UI_PORT ?= 3000
+
+.PHONY: install demo stop test test-db bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/wfa db up
+	$(BIN)/wfa generate --events $(DEMO_EVENTS) --if-empty
+	$(BIN)/wfa run
+	@echo ""
+	@echo "Marts are materialised. The Dagster UI starts now on http://127.0.0.1:$(UI_PORT)"
+	@echo "  Lineage:      http://127.0.0.1:$(UI_PORT)/asset-groups"
+	@echo "  Marts:        http://127.0.0.1:$(UI_PORT)/assets/marts"
+	@echo "  Runs:         http://127.0.0.1:$(UI_PORT)/runs"
+	@echo "  SQL/BI:       $$($(BIN)/wfa db url)   (schema marts)"
+	@echo "Stop with Ctrl-C; 'make stop' stops the warehouse."
+	$(BIN)/wfa ui --port $(UI_PORT)
+
+stop: install
+	$(BIN)/wfa db down
+
+test: install
+	$(BIN)/python -m pytest
+
+# The database tests only, e.g. against WFA_TEST_DATABASE_URL.
+test-db: install
+	$(BIN)/python -m pytest -m db
+
+bench: install
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .wfa dbt_project/target dbt_project/logs

@@ -1,0 +1,1 @@
+"""Python assets and the code they rest on: ingestion, sample data, analytics."""

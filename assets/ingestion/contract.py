@@ -1,0 +1,41 @@
+"""The event contract of raw.events (DESIGN.md), as data the validator reads."""
+
+from __future__ import annotations
+
+EVENT_COLUMNS = (
+    "event_id", "event_type", "occurred_at", "account_id", "workflow_id", "workflow_version",
+    "execution_id", "contact_id", "step_id", "user_id", "properties",
+)
+
+ALWAYS_REQUIRED = ("event_id", "event_type", "occurred_at", "account_id")
+EXECUTION_REQUIRED = ("workflow_id", "workflow_version", "execution_id")
+
+REQUIRED_BY_TYPE: dict[str, tuple[str, ...]] = {
+    "execution.enrolled": (*EXECUTION_REQUIRED, "contact_id"),
+    "execution.completed": EXECUTION_REQUIRED,
+    "execution.exited": EXECUTION_REQUIRED,
+    "execution.failed": EXECUTION_REQUIRED,
+    "step.started": (*EXECUTION_REQUIRED, "step_id"),
+    "step.completed": (*EXECUTION_REQUIRED, "step_id"),
+    "step.failed": (*EXECUTION_REQUIRED, "step_id"),
+    "step.skipped": (*EXECUTION_REQUIRED, "step_id"),
+    "goal.achieved": EXECUTION_REQUIRED,
+    "user.activity": ("user_id",),
+}
+EVENT_TYPES = frozenset(REQUIRED_BY_TYPE)
+
+# Properties that must be non-negative numbers when present.
+NUMERIC_PROPERTIES = ("duration_ms", "credits", "cost_usd", "value_usd")
+
+ERROR_TYPES = frozenset({
+    "validation_error", "api_timeout", "network_error", "authentication_error",
+    "data_processing_error", "resource_exhaustion", "configuration_error",
+    "external_service_error",
+})
+ENROLLMENT_SOURCES = frozenset({"trigger", "bulk", "api", "manual"})
+
+# Properties whose value must come from a closed set, when present.
+ENUM_PROPERTIES = {"error_type": ERROR_TYPES, "enrollment_source": ENROLLMENT_SOURCES}
+
+ID_COLUMNS = ("event_id", "account_id", "workflow_id", "execution_id", "contact_id", "step_id",
+              "user_id")

@@ -1,0 +1,313 @@
+"""`wfa load`: stream files into the raw layer with COPY, in bounded chunks.
+
+Every row read ends up as exactly one of loaded, duplicate (its key is already stored) or
+rejected (kept in raw.events_rejected with the raw line, file, line number and reason), so
+rows_read = loaded + duplicates + rejected for every file.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from pydantic import ValidationError
+
+from assets.ingestion.pipeline import gc_paused, prefetch
+from assets.ingestion.parallel import parsed_files, parser_pool, worth_parallel
+from assets.ingestion.readers import file_format, raw_text, read_rows
+from assets.ingestion.reference import REFERENCE_TABLES
+from assets.ingestion.validate import COPY_COLUMNS, ParsedChunk, Rejected, copy_escape, validate_chunk
+
+CHUNK_ROWS = 20_000
+LOADABLE_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv")
+
+
+@dataclass
+class LoadResult:
+    source_file: str
+    table: str
+    rows_read: int = 0
+    loaded: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    reasons: Counter = field(default_factory=Counter)
+    load_id: int | None = None
+
+    @property
+    def balanced(self) -> bool:
+        return self.rows_read == self.loaded + self.duplicates + self.rejected
+
+
+def expand_paths(paths: Iterable[Path | str]) -> list[Path]:
+    """Files as given; a directory stands for its loadable files, in name order."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found.extend(sorted(
+                p for p in path.rglob("*")
+                if p.is_file() and any(s in LOADABLE_SUFFIXES for s in p.suffixes)
+            ))
+        else:
+            found.append(path)
+    return found
+
+
+@dataclass
+class LoadFailure:
+    """A file that could not be read at all; nothing of it was counted."""
+
+    source_file: str
+    error: Exception
+
+
+def iter_load(url: str, paths: Iterable[Path | str], table: str = "events",
+              chunk_rows: int = CHUNK_ROWS) -> Iterator[LoadResult | LoadFailure]:
+    """Load every file (folders expand to their files), yielding each file's outcome as it
+    finishes; a file that cannot be read is reported and the others still load."""
+    files = expand_paths(paths)
+    with events_parser(files, table) as pool:
+        streamed = [p for p in files if _parallel_format(p)] if pool is not None else []
+        streams = parsed_files(streamed, pool) if streamed else iter(())
+        for path in files:
+            parsed = next(streams)[1] if path in streamed else None
+            try:
+                yield load_path(url, path, table, chunk_rows, parsed)
+            except (OSError, ValueError, UnicodeDecodeError) as exc:
+                if parsed is not None:
+                    _drain(parsed)  # keep the parsed stream aligned with the next files
+                yield LoadFailure(str(path), exc)
+
+
+def _drain(parsed: Iterator) -> None:
+    try:
+        for _ in parsed:
+            pass
+    except OSError:
+        pass
+
+
+def load_files(url: str, paths: Iterable[Path | str], table: str = "events",
+               chunk_rows: int = CHUNK_ROWS) -> list[LoadResult]:
+    """Load every file; raise the error of the first file that cannot be read."""
+    results = []
+    for outcome in iter_load(url, paths, table, chunk_rows):
+        if isinstance(outcome, LoadFailure):
+            raise outcome.error
+        results.append(outcome)
+    return results
+
+
+def _parallel_format(path: Path) -> bool:
+    return path.is_file() and path.suffix in (".jsonl", ".ndjson", ".json")
+
+
+@contextmanager
+def events_parser(files: list[Path], table: str):
+    """A pool of parser processes when there are enough JSON Lines events to pay for it."""
+    size = sum(f.stat().st_size for f in files if _parallel_format(f))
+    if table != "events" or not worth_parallel(size):
+        yield None
+        return
+    with parser_pool() as pool:
+        yield pool
+
+
+def load_path(url: str, path: Path | str, table: str = "events",
+              chunk_rows: int = CHUNK_ROWS,
+              parsed: Iterator[ParsedChunk] | None = None) -> LoadResult:
+    """Load one file; `parsed`, when given, are its chunks already parsed in worker processes.
+    Raises OSError/ValueError only when the file cannot be read at all."""
+    path = Path(path)
+    if table != "events" and table not in REFERENCE_TABLES:
+        raise ValueError(f"unknown table {table!r}; expected events or one of "
+                         f"{', '.join(REFERENCE_TABLES)}")
+    rows = read_rows(path)  # raises ValueError for an unknown file type (lazy: reads nothing yet)
+    with open(path, "rb"):  # fail early, before any database work, if unreadable
+        pass
+    result = LoadResult(source_file=str(path), table=table)
+    with psycopg.connect(url) as conn:
+        result.load_id = conn.execute(
+            "insert into raw.load_batches (source_file, target_table) values (%s, %s)"
+            " returning load_id", (str(path), table)).fetchone()[0]
+        conn.commit()
+        if table == "events":
+            chunks = parsed if parsed is not None else prefetch(_validated_chunks(rows, chunk_rows))
+            _load_events(conn, chunks, result)
+        else:
+            _load_reference(conn, rows, result, table, chunk_rows)
+        conn.execute(
+            "update raw.load_batches set rows_read = %s, loaded = %s, duplicates = %s,"
+            " rejected = %s, finished_at = now() where load_id = %s",
+            (result.rows_read, result.loaded, result.duplicates, result.rejected, result.load_id))
+        conn.commit()
+    return result
+
+
+def _chunks(rows: Iterator, size: int) -> Iterator[list]:
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _store_rejections(conn: psycopg.Connection, result: LoadResult,
+                      rejections: list[tuple[int, str, str]]) -> None:
+    if not rejections:
+        return
+    source = copy_escape(result.source_file)
+    with conn.cursor().copy(
+        "copy raw.events_rejected (load_id, source_file, line_number, raw_line, reason)"
+        " from stdin"
+    ) as copy:
+        copy.write("".join(
+            f"{result.load_id}\t{source}\t{number}\t{copy_escape(raw_text(raw))}"
+            f"\t{copy_escape(reason)}\n"
+            for number, raw, reason in rejections
+        ))
+    result.rejected += len(rejections)
+    result.reasons.update(_reason_kind(reason) for _, _, reason in rejections)
+
+
+def _reason_kind(reason: str) -> str:
+    """The reason without the offending value, for counting."""
+    return reason.split(":", 1)[0]
+
+
+def _validated_chunks(rows: Iterator, chunk_rows: int) -> Iterator[ParsedChunk]:
+    while True:
+        # The collector is paused while a chunk is decoded and validated (millions of
+        # short-lived objects) and runs in between, so cycles never pile up.
+        with gc_paused():
+            chunk = list(itertools.islice(rows, chunk_rows))
+            if not chunk:
+                return
+            parsed = validate_chunk(chunk)
+        yield parsed
+
+
+def _load_events(conn: psycopg.Connection, chunks: Iterator[ParsedChunk],
+                 result: LoadResult) -> None:
+    # Chunks are parsed ahead (in a thread, or in worker processes for big files) while the
+    # server copies the previous one.
+    for chunk in chunks:
+        result.rows_read += chunk.rows_read
+        result.duplicates += chunk.repeats
+        if chunk.event_ids:
+            stored = _insert_new_events(conn, chunk.event_ids, chunk.copy_text)
+            result.loaded += stored
+            result.duplicates += len(chunk.event_ids) - stored
+        _store_rejections(conn, result, chunk.rejections)
+        conn.commit()
+
+
+def _lookup_query(event_ids: list[str]) -> tuple[str, tuple]:
+    """Ids joined by a separator parse much faster on both sides than an array parameter."""
+    joined = "\x1f".join(event_ids)
+    if joined.count("\x1f") == len(event_ids) - 1:  # no id contains the separator
+        return ("select event_id from raw.events"
+                " where event_id = any(string_to_array(%s, chr(31)))", (joined,))
+    return "select event_id from raw.events where event_id = any(%s)", (event_ids,)
+
+
+def _insert_new_events(conn: psycopg.Connection, event_ids: list[str], copy_text: str) -> int:
+    """Store the events whose event_id is not stored yet; return how many were stored.
+
+    Fast path (measured about twice as fast on new events): look the ids up and COPY the new
+    ones straight into raw.events. If a concurrent load stores one of them in between, the
+    COPY fails on the key and the chunk goes through a temporary table with ON CONFLICT DO
+    NOTHING instead.
+    """
+    columns = ", ".join(COPY_COLUMNS)
+    existing = {row[0] for row in conn.execute(*_lookup_query(event_ids))}
+    offered = len(event_ids)
+    if existing:
+        kept = [line for event_id, line in zip(event_ids, copy_text.split("\n"))
+                if event_id not in existing]
+        if not kept:
+            return 0
+        copy_text, offered = "\n".join(kept), len(kept)
+    try:
+        with conn.transaction():
+            with conn.cursor().copy(f"copy raw.events ({columns}) from stdin") as copy:
+                copy.write(copy_text)
+                copy.write("\n")
+        return offered
+    except psycopg.errors.UniqueViolation:
+        pass
+    conn.execute(f"create temp table if not exists incoming_events as"
+                 f" select {columns} from raw.events limit 0")
+    with conn.cursor().copy(f"copy incoming_events ({columns}) from stdin") as copy:
+        copy.write(copy_text)
+        copy.write("\n")
+    stored = conn.execute(
+        f"insert into raw.events ({columns}) select {columns} from incoming_events"
+        " on conflict (event_id) do nothing").rowcount
+    conn.execute("truncate incoming_events")
+    return stored
+
+
+def _load_reference(conn: psycopg.Connection, rows: Iterator, result: LoadResult, table: str,
+                    chunk_rows: int) -> None:
+    model, key = REFERENCE_TABLES[table]
+    columns = list(model.model_fields)
+    seen: set[tuple] = set()
+    target = sql.Identifier("raw", table)
+    column_list = sql.SQL(", ").join(map(sql.Identifier, columns))
+    updates = sql.SQL(", ").join(
+        sql.SQL("{0} = excluded.{0}").format(sql.Identifier(c)) for c in columns if c not in key)
+    upsert = sql.SQL(
+        "insert into {target} ({columns}) values ({values})"
+        " on conflict ({key}) do update set {updates}"
+    ).format(target=target, columns=column_list,
+             values=sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+             key=sql.SQL(", ").join(map(sql.Identifier, key)), updates=updates)
+    for chunk in _chunks(rows, chunk_rows):
+        latest: dict[tuple, tuple] = {}
+        rejections: list[tuple[int, str, str]] = []
+        for number, raw, row in chunk:
+            if isinstance(row, Rejected):
+                rejections.append((number, raw, str(row)))
+                continue
+            if not isinstance(row, dict):
+                rejections.append((number, raw, f"not a JSON object: got {type(row).__name__}"))
+                continue
+            try:
+                record = model.model_validate(row)
+            except ValidationError as exc:
+                rejections.append((number, raw, _pydantic_reason(exc)))
+                continue
+            values = record.model_dump()
+            row_key = tuple(values[k] for k in key)
+            if row_key in seen or row_key in latest:
+                result.duplicates += 1  # a later line of the same snapshot wins
+            latest[row_key] = tuple(
+                psycopg.types.json.Jsonb(v) if isinstance(v, dict) else v
+                for v in values.values())
+        result.rows_read += len(chunk)
+        if latest:
+            with conn.cursor() as cur:
+                cur.executemany(upsert, list(latest.values()))
+            result.loaded += len(latest.keys() - seen)
+            seen.update(latest)
+        _store_rejections(conn, result, rejections)
+        conn.commit()
+
+
+def _pydantic_reason(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "row"
+    kind = first["type"]
+    if kind == "missing":
+        return f"missing required field {where}"
+    return f"{where}: {first['msg']}"[:200]

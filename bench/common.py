@@ -1,0 +1,60 @@
+"""What the benchmarks share: a server to run on and a fresh database on it."""
+
+from __future__ import annotations
+
+import os
+import resource
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+
+from orchestration import migrate, warehouse
+from orchestration.settings import PROJECT_DIR, Settings, with_database
+
+BENCH_HOME = PROJECT_DIR / "bench" / "out" / "wfa"
+BENCH_PORT = 54339
+
+
+@contextmanager
+def bench_database(keep: bool = False):
+    """A fresh, migrated database: on WFA_DATABASE_URL's server if set, else on an embedded
+    server of the benchmarks' own (bench/out), stopped afterwards."""
+    external = os.environ.get("WFA_DATABASE_URL")
+    server = Settings(home=BENCH_HOME, port=BENCH_PORT, database_url=external)
+    if server.embedded:
+        warehouse.start(server)
+    name = f"wfa_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server.maintenance_url, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    settings = Settings(database_url=with_database(server.maintenance_url, name))
+    migrate.migrate(settings.warehouse_url)
+    try:
+        yield settings
+    finally:
+        if not keep:
+            with psycopg.connect(server.maintenance_url, autocommit=True) as conn:
+                conn.execute(f'drop database if exists "{name}" with (force)')
+        if server.embedded:
+            warehouse.stop(server)
+
+
+@contextmanager
+def timed(label: str, results: dict):
+    started = time.perf_counter()
+    yield
+    results[label] = time.perf_counter() - started
+
+
+def peak_rss_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024
+
+
+def scratch_dir() -> Path:
+    path = PROJECT_DIR / "bench" / "out" / "data"
+    path.mkdir(parents=True, exist_ok=True)
+    return path

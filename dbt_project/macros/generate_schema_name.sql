@@ -1,0 +1,10 @@
+{#- Models land in exactly the schema their folder names (staging, intermediate, marts), not in
+    "<target schema>_<custom schema>": BI tools and the API read `marts` by name. Models without
+    a custom schema use the target's schema. -#}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- if custom_schema_name is none -%}
+        {{ target.schema }}
+    {%- else -%}
+        {{ custom_schema_name | trim }}
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,101 @@
+{{ config(tags=['heavy']) }}
+
+-- One row per execution, in one pass over its execution-level events (execution.*,
+-- goal.achieved). The status depends only on which events exist, never on their order:
+-- goal_achieved > completed > error > exited > active. ended_at is the earliest terminal event
+-- (goal.achieved, execution.completed, execution.failed, execution.exited). Its step counts and
+-- costs are added in fct_executions, from int_step_outcomes_extracted.
+with execution_events as (
+
+    select
+        execution_id,
+        account_id,
+        workflow_id,
+        workflow_version,
+        event_id,
+        event_type,
+        occurred_at,
+        contact_id,
+        enrollment_source,
+        trigger_type,
+        experiment_id,
+        variant,
+        value_usd,
+        exit_reason,
+        error_type,
+        error_message
+    from {{ ref('stg_raw__events') }}
+    where event_type in (
+        'execution.enrolled', 'execution.completed', 'execution.failed', 'execution.exited',
+        'goal.achieved'
+    )
+
+),
+
+summarised as (
+
+    select
+        -- every event of an execution carries its account, workflow and version (grouping by
+        -- them is cheaper than aggregating them; an execution whose events disagree would
+        -- show up twice and fail the uniqueness test of fct_executions)
+        execution_id,
+        account_id,
+        workflow_id,
+        workflow_version,
+
+        {{ earliest_values('occurred_at', 'event_id',
+            ['contact_id', 'enrollment_source', 'trigger_type', 'experiment_id', 'variant'],
+            "event_type = 'execution.enrolled'") }} as enrolment,
+        min(occurred_at) filter (where event_type = 'execution.enrolled') as enrolled_at,
+
+        min(occurred_at) filter (where event_type = 'goal.achieved') as goal_achieved_at,
+        {{ earliest_values('occurred_at', 'event_id', ['value_usd::text'],
+            "event_type = 'goal.achieved'") }} as first_goal,
+
+        min(occurred_at) filter (where event_type = 'execution.completed') as completed_at,
+
+        min(occurred_at) filter (where event_type = 'execution.failed') as failed_at,
+        {{ earliest_values('occurred_at', 'event_id', ['error_type', 'error_message'],
+            "event_type = 'execution.failed'") }} as first_failure,
+
+        min(occurred_at) filter (where event_type = 'execution.exited') as exited_at,
+        {{ earliest_values('occurred_at', 'event_id', ['exit_reason'],
+            "event_type = 'execution.exited'") }} as first_exit,
+
+        min(occurred_at) as first_event_at,
+        max(occurred_at) as last_event_at
+    from execution_events
+    group by execution_id, account_id, workflow_id, workflow_version
+
+)
+
+select
+    execution_id,
+    account_id,
+    workflow_id,
+    workflow_version,
+    enrolment[3] as contact_id,
+    enrolment[4] as enrollment_source,
+    enrolment[5] as trigger_type,
+    enrolment[6] as experiment_id,
+    enrolment[7] as variant,
+    enrolled_at,
+    case
+        when goal_achieved_at is not null then 'goal_achieved'
+        when completed_at is not null then 'completed'
+        when failed_at is not null then 'error'
+        when exited_at is not null then 'exited'
+        else 'active'
+    end as status,
+    least(goal_achieved_at, completed_at, failed_at, exited_at) as ended_at,
+    goal_achieved_at,
+    first_goal[3]::numeric as goal_value_usd,
+    completed_at,
+    failed_at,
+    first_failure[3] as failure_error_type,
+    first_failure[4] as failure_error_message,
+    exited_at,
+    first_exit[3] as exit_reason,
+    first_event_at,
+    last_event_at
+from summarised

@@ -1,0 +1,50 @@
+{{ config(tags=['heavy']) }}
+
+-- One row per execution (one enrollment of one contact in one workflow version) with its
+-- status as of this refresh, its durations, and the steps it completed or failed and what
+-- they cost (its step.completed / step.failed events: one per step reached).
+with executions as (
+
+    select * from {{ ref('int_executions_summarised') }}
+
+),
+
+step_outcomes as (
+
+    select
+        execution_id,
+        count(*) filter (where not is_failure) as steps_completed,
+        count(*) filter (where is_failure) as steps_failed,
+        sum(credits) as credits,
+        sum(cost_usd) as cost_usd
+    from {{ ref('int_step_outcomes_extracted') }}
+    group by execution_id
+
+)
+
+select
+    executions.execution_id,
+    executions.account_id,
+    executions.workflow_id,
+    executions.workflow_version,
+    executions.contact_id,
+    executions.enrollment_source,
+    executions.trigger_type,
+    executions.experiment_id,
+    executions.variant,
+    executions.enrolled_at,
+    executions.ended_at,
+    executions.status,
+    executions.exit_reason,
+    {{ seconds_between('executions.enrolled_at', 'executions.ended_at') }} as duration_seconds,
+    executions.goal_achieved_at,
+    {{ seconds_between('executions.enrolled_at', 'executions.goal_achieved_at') }}
+        as time_to_conversion_seconds,
+    executions.goal_value_usd,
+    coalesce(step_outcomes.steps_completed, 0) as steps_completed,
+    coalesce(step_outcomes.steps_failed, 0) as steps_failed,
+    coalesce(step_outcomes.credits, 0) as credits,
+    coalesce(step_outcomes.cost_usd, 0) as cost_usd
+from executions
+left join step_outcomes
+    on executions.execution_id = step_outcomes.execution_id

@@ -1,0 +1,13 @@
+-- One row per user and UTC day with activity: sessions = distinct session_id, actions =
+-- user.activity events (logins included), logins = action 'login', active_seconds =
+-- sum(duration_ms) / 1000.
+select
+    account_id,
+    user_id,
+    activity_date as date,
+    count(session_id) as sessions,
+    sum(actions)::bigint as actions,
+    sum(logins)::bigint as logins,
+    sum(duration_ms) / 1000 as active_seconds
+from {{ ref('int_user_sessions_summarised') }}
+group by account_id, user_id, activity_date

@@ -1,0 +1,19 @@
+-- Why: every cost is dated once by its own event, so the workflow, step and cost marts must add up to the same credits and cost_usd as the step events themselves.
+with totals as (
+
+    select 'step events' as source, sum(credits) as credits, sum(cost_usd) as cost_usd
+    from {{ ref('int_step_outcomes_extracted') }}
+    union all
+    select 'fct_workflow_daily', sum(credits), sum(cost_usd) from {{ ref('fct_workflow_daily') }}
+    union all
+    select 'fct_workflow_step_daily', sum(credits), sum(cost_usd)
+    from {{ ref('fct_workflow_step_daily') }}
+    union all
+    select 'fct_cost_daily', sum(credits), sum(cost_usd) from {{ ref('fct_cost_daily') }}
+
+)
+
+select *
+from totals
+where credits is distinct from (select credits from totals where source = 'step events')
+    or cost_usd is distinct from (select cost_usd from totals where source = 'step events')

@@ -1,0 +1,53 @@
+-- Why: the daily trend and fct_executions count the same executions: every enrolment once, every final status once on its end day, and on the last day the cumulative figures equal the lifetime (cohort-based) ones.
+with executions as (
+
+    select
+        workflow_id,
+        count(enrolled_at) as enrolled,
+        count(*) filter (where enrolled_at is not null and status = 'active') as active,
+        count(*) filter (where status in ('completed', 'goal_achieved')) as completed,
+        count(*) filter (where status = 'exited') as exited,
+        count(*) filter (where status = 'error') as failed,
+        count(goal_achieved_at) as goals
+    from {{ ref('fct_executions') }}
+    group by 1
+
+),
+
+daily as (
+
+    select
+        workflow_id,
+        sum(new_enrollments) as enrolled,
+        sum(completed) as completed,
+        sum(exited) as exited,
+        sum(failed) as failed,
+        sum(goals_achieved) as goals,
+        sum(cohort_completed + cohort_exited + cohort_failed + cohort_active) as cohort_total,
+        max(date) as last_date
+    from {{ ref('fct_workflow_daily') }}
+    group by 1
+
+),
+
+last_day as (
+
+    select daily.workflow_id, days.total_enrolled, days.currently_active
+    from daily
+    inner join {{ ref('fct_workflow_daily') }} as days
+        on daily.workflow_id = days.workflow_id and daily.last_date = days.date
+
+)
+
+select executions.workflow_id
+from executions
+full join daily on executions.workflow_id = daily.workflow_id
+left join last_day on executions.workflow_id = last_day.workflow_id
+where coalesce(executions.enrolled, 0) <> coalesce(daily.enrolled, 0)
+    or coalesce(executions.completed, 0) <> coalesce(daily.completed, 0)
+    or coalesce(executions.exited, 0) <> coalesce(daily.exited, 0)
+    or coalesce(executions.failed, 0) <> coalesce(daily.failed, 0)
+    or coalesce(executions.goals, 0) <> coalesce(daily.goals, 0)
+    or coalesce(daily.cohort_total, 0) <> coalesce(daily.enrolled, 0)
+    or coalesce(last_day.total_enrolled, 0) <> coalesce(executions.enrolled, 0)
+    or coalesce(last_day.currently_active, 0) <> coalesce(executions.active, 0)

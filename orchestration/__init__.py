@@ -1,0 +1,1 @@
+"""Dagster orchestration, warehouse runtime and the `wfa` command line."""

@@ -1,0 +1,229 @@
+"""`wfa`: the operator's command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import click
+
+from orchestration.settings import PROJECT_DIR, Settings, get_settings
+
+REFERENCE_LOAD_ORDER = ("accounts", "users", "workflows", "workflow_steps", "experiments")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """workflow-analytics: warehouse, ingestion, pipeline and UI."""
+
+
+# --- wfa db ---------------------------------------------------------------------------------
+
+@main.group()
+def db() -> None:
+    """The warehouse: embedded PostgreSQL by default, or WFA_DATABASE_URL."""
+
+
+@db.command("up")
+@click.option("--port", type=int, help="Port of the embedded server (default 54329, or WFA_PORT).")
+def db_up(port: int | None) -> None:
+    """Start the embedded server (harmless if running), create databases, apply migrations."""
+    from orchestration.runtime import ensure_warehouse
+
+    settings = Settings(port=port) if port else get_settings()
+    applied = ensure_warehouse(settings)
+    where = "embedded server" if settings.embedded else "external server"
+    click.echo(f"warehouse ready ({where}): {settings.warehouse_url}")
+    if applied:
+        click.echo(f"applied migrations: {', '.join(applied)}")
+
+
+@db.command("down")
+def db_down() -> None:
+    """Stop the embedded server."""
+    from orchestration import warehouse
+
+    settings = get_settings()
+    if not settings.embedded:
+        raise click.ClickException("WFA_DATABASE_URL is set: the external server is not ours to stop")
+    click.echo(warehouse.stop(settings).detail)
+
+
+@db.command("url")
+@click.option("--dagster", is_flag=True, help="Print the URL of Dagster's database instead.")
+def db_url(dagster: bool) -> None:
+    """Print the connection URL."""
+    settings = get_settings()
+    click.echo(settings.dagster_url if dagster else settings.warehouse_url)
+
+
+@db.command("status")
+def db_status() -> None:
+    """Tell whether the embedded server runs."""
+    from orchestration import warehouse
+
+    settings = get_settings()
+    if not settings.embedded:
+        click.echo(f"external server: {settings.warehouse_url}")
+        return
+    click.echo(warehouse.status(settings).detail)
+
+
+@db.command("migrate")
+def db_migrate() -> None:
+    """Apply pending migrations of the raw layer."""
+    from orchestration import migrate
+
+    applied = migrate.migrate(get_settings().warehouse_url)
+    click.echo(f"applied: {', '.join(applied)}" if applied else "up to date")
+
+
+# --- wfa load -------------------------------------------------------------------------------
+
+@main.command("load")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--table", default="events", show_default=True,
+              help="events, or a reference table: accounts, users, workflows, workflow_steps, "
+                   "experiments.")
+def load(paths: tuple[Path, ...], table: str) -> None:
+    """Load JSON Lines / CSV files (or folders of them) into the raw layer."""
+    from orchestration.runtime import ensure_warehouse
+
+    settings = get_settings()
+    ensure_warehouse(settings)
+    if not _load_and_report(settings, list(paths), table):
+        sys.exit(1)
+
+
+def _load_and_report(settings: Settings, paths: list[Path], table: str) -> bool:
+    """Load, print per-file and total counts; False if a file could not be read at all."""
+    from assets.ingestion import LoadFailure, iter_load
+
+    ok = True
+    totals = [0, 0, 0, 0]
+    reasons: dict[str, int] = {}
+    started = time.monotonic()
+    click.echo(f"{'file':<48} {'read':>10} {'loaded':>10} {'duplicate':>10} {'rejected':>10}")
+    for result in iter_load(settings.warehouse_url, paths, table):
+        path = result.source_file
+        if isinstance(result, LoadFailure):
+            click.echo(f"{path[-48:]:<48} cannot be read: {result.error}", err=True)
+            ok = False
+            continue
+        counts = (result.rows_read, result.loaded, result.duplicates, result.rejected)
+        totals = [a + b for a, b in zip(totals, counts)]
+        for reason, count in result.reasons.items():
+            reasons[reason] = reasons.get(reason, 0) + count
+        click.echo(f"{path[-48:]:<48} " + " ".join(f"{c:>10,}" for c in counts))
+    seconds = time.monotonic() - started
+    click.echo(f"{'total':<48} " + " ".join(f"{c:>10,}" for c in totals))
+    rate = totals[0] / seconds if seconds else 0.0
+    click.echo(f"{table}: {totals[0]:,} rows read = {totals[1]:,} loaded + {totals[2]:,} duplicates"
+               f" + {totals[3]:,} rejected, in {seconds:.1f} s ({rate:,.0f} rows/s)")
+    for reason, count in sorted(reasons.items(), key=lambda item: -item[1]):
+        click.echo(f"  rejected: {count:>8,}  {reason}")
+    return ok
+
+
+# --- wfa generate ---------------------------------------------------------------------------
+
+@main.command("generate")
+@click.option("--events", default=1_000_000, show_default=True, help="Events to generate.")
+@click.option("--days", default=90, show_default=True, help="Days of history.")
+@click.option("--seed", default=42, show_default=True, help="Same seed, same data.")
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="First day (default: the generator's fixed start, so runs are reproducible).")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Write files here instead of loading them into the warehouse.")
+@click.option("--if-empty", is_flag=True, help="Do nothing if the warehouse already has events.")
+def generate_command(events: int, days: int, seed: int, start: dt.datetime | None,
+                     out: Path | None, if_empty: bool) -> None:
+    """Generate a realistic, seeded sample data set (into the warehouse, or files with --out)."""
+    from assets.sample_data import generate
+
+    options = {"events": events, "days": days, "seed": seed}
+    if start is not None:
+        options["start"] = start.date()
+    if out is not None:
+        started = time.monotonic()
+        manifest = generate(out, **options)
+        click.echo(f"wrote {manifest.get('events_written', events):,} events to {out}"
+                   f" in {time.monotonic() - started:.1f} s")
+        return
+    from orchestration.runtime import ensure_warehouse
+
+    settings = get_settings()
+    ensure_warehouse(settings)
+    if if_empty and _has_events(settings):
+        click.echo("the warehouse already has events; nothing generated")
+        return
+    with tempfile.TemporaryDirectory(prefix="wfa-sample-") as folder:
+        root = Path(folder)
+        started = time.monotonic()
+        generate(root, **options)
+        click.echo(f"generated in {time.monotonic() - started:.1f} s; loading")
+        ok = True
+        for table in REFERENCE_LOAD_ORDER:
+            ok &= _load_and_report(settings, [root / f"{table}.jsonl"], table)
+        ok &= _load_and_report(settings, [root / "events"], "events")
+    if not ok:
+        sys.exit(1)
+
+
+def _has_events(settings: Settings) -> bool:
+    import psycopg
+
+    with psycopg.connect(settings.warehouse_url) as conn:
+        return conn.execute("select exists (select from raw.events)").fetchone()[0]
+
+
+# --- wfa run / ui / dbt ---------------------------------------------------------------------
+
+@main.command("run")
+@click.option("--job", "job_name", default="refresh_all", show_default=True)
+def run(job_name: str) -> None:
+    """Materialise every asset in process (no UI needed) and print a summary."""
+    from orchestration.runtime import ensure_warehouse, prepare_dagster
+    from orchestration.run_summary import run_job
+
+    settings = get_settings()
+    ensure_warehouse(settings)
+    prepare_dagster(settings)
+    if not run_job(job_name, echo=click.echo):
+        sys.exit(1)
+
+
+@main.command("ui")
+@click.option("--port", default=3000, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+def ui(port: int, host: str) -> None:
+    """Start the Dagster UI and its daemon (schedules, sensors, run queue)."""
+    from orchestration.runtime import ensure_warehouse, prepare_dagster
+
+    settings = get_settings()
+    ensure_warehouse(settings)
+    prepare_dagster(settings)
+    dagster = str(Path(sys.executable).with_name("dagster"))
+    os.chdir(PROJECT_DIR)
+    os.execv(dagster, [dagster, "dev", "-w", str(PROJECT_DIR / "workspace.yaml"),
+                       "-p", str(port), "-h", host])
+
+
+@main.command("dbt", context_settings={"ignore_unknown_options": True,
+                                       "allow_extra_args": True})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def dbt(args: tuple[str, ...]) -> None:
+    """Run dbt against the configured warehouse, e.g. `wfa dbt docs generate`."""
+    from orchestration.runtime import dbt_command, ensure_warehouse
+
+    settings = get_settings()
+    ensure_warehouse(settings)
+    sys.exit(dbt_command(settings, *args).returncode)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""Dagster's instance: its own PostgreSQL database (dagster-postgres), telemetry off."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from orchestration.settings import Settings
+
+DAGSTER_YAML = """\
+# written by wfa: Dagster's runs, events and schedules live in PostgreSQL
+storage:
+  postgres:
+    postgres_url:
+      env: WFA_DAGSTER_PG_URL
+run_coordinator:
+  module: dagster.core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    max_concurrent_runs: 2
+telemetry:
+  enabled: false
+"""
+
+
+def sqlalchemy_url(url: str) -> str:
+    """dagster-postgres speaks psycopg2 (its NOTIFY needs it); SQLAlchemy 2.1 would pick psycopg 3
+    for a bare postgresql:// URL."""
+    scheme, _, rest = url.partition("://")
+    return f"postgresql+psycopg2://{rest}" if scheme in ("postgres", "postgresql") else url
+
+
+def prepare(settings: Settings) -> Path:
+    """Write dagster.yaml and point this process (and its children) at it."""
+    home = settings.dagster_home
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists() or config.read_text() != DAGSTER_YAML:
+        config.write_text(DAGSTER_YAML)
+    os.environ["DAGSTER_HOME"] = str(home)
+    os.environ["WFA_DAGSTER_PG_URL"] = sqlalchemy_url(settings.dagster_url)
+    os.environ.update(settings.dbt_env())
+    return home

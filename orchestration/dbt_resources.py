@@ -1,0 +1,61 @@
+"""The dbt project as Dagster sees it: a cached DbtProject and the CLI resource."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject
+
+from orchestration.settings import PROJECT_DIR, get_settings
+
+DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
+OWNER = "team:data-platform"
+
+
+@functools.cache
+def dbt_project() -> DbtProject:
+    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+    project.prepare_if_dev()  # `dagster dev` parses the project; `wfa` does it before loading
+    return project
+
+
+def dbt_executable() -> str:
+    """The dbt beside this interpreter: works without an activated virtualenv."""
+    return str(Path(sys.executable).with_name("dbt"))
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_executable())
+
+
+def export_dbt_environment() -> None:
+    """dbt reads its profile from the environment; runs inherit it from the process."""
+    os.environ.update(get_settings().dbt_env())
+
+
+class WarehouseTranslator(DagsterDbtTranslator):
+    """Keys, groups and owners by rule: a model's key is [schema, name]; raw sources are
+    [raw, table]; the group is the model's folder (staging, intermediate, marts)."""
+
+    def __init__(self) -> None:
+        super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return dg.AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
+        return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "source":
+            return "raw"
+        folders = dbt_resource_props.get("fqn", [])[1:-1]
+        return folders[0] if folders else "dbt"
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]):
+        return [OWNER]

@@ -1,0 +1,1 @@
+"""Small per-concern Definitions, merged in orchestration/definitions.py."""

@@ -1,0 +1,34 @@
+"""`wfa run`: execute a job in process against the Dagster instance and summarise it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import dagster as dg
+
+
+def run_job(job_name: str, echo: Callable[[str], None] = print) -> bool:
+    from orchestration.definitions import build_definitions
+
+    job = build_definitions().resolve_job_def(job_name)
+    started = time.monotonic()
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            instance=instance, raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}})
+    seconds = time.monotonic() - started
+    materialised = [e.asset_key.to_user_string() for e in result.get_asset_materialization_events()]
+    evaluations = [e.event_specific_data for e in result.all_events
+                   if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION]
+    failed = [f"{ev.asset_key.to_user_string()}:{ev.check_name}" for ev in evaluations if not ev.passed]
+    echo(f"run {result.run_id}: {'succeeded' if result.success else 'FAILED'} in {seconds:.1f} s")
+    echo(f"  assets materialised: {len(materialised)}")
+    echo(f"  checks: {len(evaluations) - len(failed)} passed, {len(failed)} failed")
+    for name in failed:
+        echo(f"    failed check: {name}")
+    if not result.success:
+        for event in result.all_events:
+            if event.event_type == dg.DagsterEventType.STEP_FAILURE:
+                echo(f"  step failed: {event.step_key}: {event.event_specific_data.error.message[:2000]}")
+    return result.success and not failed

@@ -1,0 +1,45 @@
+"""Getting the platform ready to work: warehouse up and migrated, dbt parsed, Dagster home set."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from orchestration import dagster_home, migrate, warehouse
+from orchestration.dbt_resources import DBT_PROJECT_DIR, dbt_executable
+from orchestration.settings import Settings
+
+
+def ensure_warehouse(settings: Settings) -> list[str]:
+    """Start the embedded server if it is the one in use, create databases, apply migrations."""
+    if settings.embedded:
+        warehouse.start(settings)
+    warehouse.ensure_databases(settings)
+    return migrate.migrate(settings.warehouse_url)
+
+
+def dbt_command(settings: Settings, *args: str, capture: bool = False) -> subprocess.CompletedProcess:
+    dbt = dbt_executable()
+    env = {**os.environ, **settings.dbt_env()}
+    return subprocess.run(
+        [dbt, *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
+        cwd=DBT_PROJECT_DIR, env=env, check=False, capture_output=capture, text=True,
+    )
+
+
+def prepare_dbt_manifest(settings: Settings) -> None:
+    """Dagster builds the dbt assets from target/manifest.json."""
+    result = dbt_command(settings, "parse", "--quiet", capture=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"dbt parse failed:\n{result.stdout}\n{result.stderr}")
+
+
+def prepare_dagster(settings: Settings) -> Path:
+    # dagster-dbt looks dbt up on PATH when it parses the project under `dagster dev`.
+    bin_dir = str(Path(dbt_executable()).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    home = dagster_home.prepare(settings)
+    prepare_dbt_manifest(settings)
+    return home

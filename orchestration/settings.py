@@ -1,0 +1,86 @@
+"""The one settings object: the warehouse, dbt, Dagster's storage and the API read it."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Configuration from `WFA_*` environment variables (and `.env`); nothing is read at import."""
+
+    model_config = SettingsConfigDict(env_prefix="WFA_", env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="An external PostgreSQL server; when unset the embedded server is used.",
+    )
+    home: Path = Field(default=PROJECT_DIR / ".wfa", description="Embedded data, logs, Dagster home.")
+    port: int = Field(default=54329, description="Port of the embedded server on 127.0.0.1.")
+    database: str = Field(default="wfa", description="Warehouse database on the embedded server.")
+    dagster_database: str | None = Field(
+        default=None, description="Dagster's own database; defaults to '<warehouse db>_dagster'."
+    )
+    dbt_threads: int = 4
+    dbt_target_schema: str = Field(default="analytics", description="Base schema dbt builds into.")
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def pgdata(self) -> Path:
+        return self.home / "pgdata"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster_home"
+
+    @cached_property
+    def warehouse_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{self.database}"
+
+    @property
+    def warehouse_name(self) -> str:
+        return urlsplit(self.warehouse_url).path.lstrip("/") or "postgres"
+
+    @property
+    def dagster_url(self) -> str:
+        name = self.dagster_database or f"{self.warehouse_name}_dagster"
+        return with_database(self.warehouse_url, name)
+
+    @property
+    def maintenance_url(self) -> str:
+        """A URL on the same server that always exists, for CREATE DATABASE."""
+        return with_database(self.warehouse_url, "postgres")
+
+    def dbt_env(self) -> dict[str, str]:
+        """Environment variables read by dbt_project/profiles.yml."""
+        parts = urlsplit(self.warehouse_url)
+        return {
+            "WFA_DBT_HOST": parts.hostname or "127.0.0.1",
+            "WFA_DBT_PORT": str(parts.port or 5432),
+            "WFA_DBT_USER": parts.username or "postgres",
+            "WFA_DBT_PASSWORD": parts.password or "",
+            "WFA_DBT_DBNAME": self.warehouse_name,
+            "WFA_DBT_SCHEMA": self.dbt_target_schema,
+            "WFA_DBT_THREADS": str(self.dbt_threads),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
+
+
+def with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + quote(database)))
+
+
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Data-quality suites over the marts and the checks that run them."""

@@ -1,0 +1,270 @@
+"""The loader: every row read is loaded, a duplicate or rejected with its reason."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from assets.ingestion import load_files, load_path
+from tests.helpers import execute, query
+
+
+def enrolled(event_id: str, **overrides) -> dict:
+    event = {
+        "event_id": event_id, "event_type": "execution.enrolled",
+        "occurred_at": "2026-09-01T10:00:00Z", "account_id": "acc_1", "workflow_id": "wf_1",
+        "workflow_version": 1, "execution_id": f"x_{event_id}", "contact_id": "c_1",
+        "properties": {"enrollment_source": "api", "trigger_type": "form_submitted"},
+    }
+    event.update(overrides)
+    return event
+
+
+def write_lines(path: Path, lines: list) -> Path:
+    path.write_text("".join((l if isinstance(l, str) else json.dumps(l)) + "\n" for l in lines))
+    return path
+
+
+@pytest.fixture(autouse=True)
+def empty_raw(warehouse):
+    execute(warehouse, "truncate raw.events, raw.events_rejected, raw.load_batches, raw.accounts,"
+                       " raw.experiments")
+
+
+BAD_LINES = [
+    ("{not json", "not JSON"),
+    ("[1, 2, 3]", "not a JSON object: got list"),
+    (enrolled("b1", account_id=None), "missing required field account_id"),
+    (enrolled("b2", contact_id=None),
+     "missing required field contact_id (required on execution.enrolled)"),
+    ({**enrolled("b3"), "event_type": "step.exploded"}, "unknown event_type: 'step.exploded'"),
+    (enrolled("b4", occurred_at="2026-13-45T99:00:00Z"),
+     "bad timestamp in occurred_at: '2026-13-45T99:00:00Z'"),
+    (enrolled("b5", occurred_at="yesterday"), "bad timestamp in occurred_at: 'yesterday'"),
+    (enrolled("b6", workflow_version="abc"), "workflow_version is not a number: 'abc'"),
+    ({**enrolled("b7"), "event_type": "step.completed", "step_id": "s1",
+      "properties": {"cost_usd": "12,5"}}, "properties.cost_usd is not a number: '12,5'"),
+    (enrolled("b8", account_id={"id": 1}),
+     "account_id has the wrong type: expected a string, got dict"),
+    (enrolled("b9", properties="oops"),
+     "properties has the wrong type: expected an object, got str"),
+    (enrolled("b10", workflow_version=True),
+     "workflow_version has the wrong type: expected an integer, got boolean"),
+    ({**enrolled("b11"), "event_type": "step.failed", "step_id": "s1",
+      "properties": {"error_type": "gremlins"}}, "properties.error_type has an unknown value: 'gremlins'"),
+    ({**enrolled("b12"), "event_type": "step.completed", "step_id": "s1",
+      "properties": {"duration_ms": -5}},
+     "properties.duration_ms must be a finite non-negative number: -5"),
+    (enrolled("b13", contact_id="bad\u0000id"), "contact_id contains a NUL character"),
+]
+
+
+def test_every_bad_row_is_rejected_with_its_reason_line_and_file(warehouse, tmp_path):
+    good = [enrolled("g1"), enrolled("g2", occurred_at="2026-09-01T12:30:00+02:00")]
+    lines = [good[0], *[line for line, _ in BAD_LINES], good[1]]
+    path = write_lines(tmp_path / "mixed.jsonl", lines)
+
+    result = load_path(warehouse.warehouse_url, path)
+
+    assert (result.rows_read, result.loaded, result.duplicates, result.rejected) == (
+        len(lines), 2, 0, len(BAD_LINES))
+    stored = query(warehouse, "select line_number, reason, raw_line, source_file, load_id"
+                              " from raw.events_rejected order by line_number")
+    # "not JSON" carries the parser's own detail after the colon.
+    assert stored[0]["reason"].startswith("not JSON: ")
+    stored[0]["reason"] = "not JSON"
+    assert [(r["line_number"], r["reason"]) for r in stored] == [
+        (number, reason) for number, (_, reason) in enumerate(BAD_LINES, start=2)]
+    assert stored[0]["raw_line"] == "{not json"
+    assert json.loads(stored[2]["raw_line"])["event_id"] == "b1"
+    assert {r["source_file"] for r in stored} == {str(path)}
+    assert {r["load_id"] for r in stored} == {result.load_id}
+    batch = query(warehouse, "select rows_read, loaded, duplicates, rejected from raw.load_batches")
+    assert batch == [{"rows_read": 17, "loaded": 2, "duplicates": 0, "rejected": 15}]
+
+
+def test_times_with_offsets_are_stored_in_utc(warehouse, tmp_path):
+    path = write_lines(tmp_path / "tz.jsonl", [
+        enrolled("t1", occurred_at="2026-09-01T23:30:00-05:00"),
+        enrolled("t2", occurred_at="2026-09-01T10:00:00"),  # no offset: UTC
+        enrolled("t3", occurred_at="2026-09-01T10:00:00.123456+02:00"),
+    ])
+    load_path(warehouse.warehouse_url, path)
+    rows = query(warehouse, "select event_id, occurred_at from raw.events order by event_id")
+    assert [r["occurred_at"] for r in rows] == [
+        datetime(2026, 9, 2, 4, 30, tzinfo=timezone.utc),
+        datetime(2026, 9, 1, 10, 0, tzinfo=timezone.utc),
+        datetime(2026, 9, 1, 8, 0, 0, 123456, tzinfo=timezone.utc),
+    ]
+
+
+def test_duplicates_within_a_file_across_chunks_and_across_loads(warehouse, tmp_path):
+    first = write_lines(tmp_path / "one.jsonl", [
+        enrolled("d1"), enrolled("d2"), enrolled("d1"), enrolled("d3"), enrolled("d2"),
+    ])
+    # Chunks of two: the repeats of d1 and d2 fall into later chunks than the originals.
+    result = load_path(warehouse.warehouse_url, first, chunk_rows=2)
+    assert (result.rows_read, result.loaded, result.duplicates, result.rejected) == (5, 3, 2, 0)
+
+    again = write_lines(tmp_path / "two.jsonl", [
+        enrolled("d3", occurred_at="2026-09-02T00:00:00Z"), enrolled("d4"),
+    ])
+    result = load_path(warehouse.warehouse_url, again)
+    assert (result.rows_read, result.loaded, result.duplicates) == (2, 1, 1)
+    rows = query(warehouse, "select event_id, occurred_at from raw.events order by event_id")
+    assert [r["event_id"] for r in rows] == ["d1", "d2", "d3", "d4"]
+    # The first copy of d3 is the one kept: a re-sent event is never stored twice.
+    assert rows[2]["occurred_at"] == datetime(2026, 9, 1, 10, tzinfo=timezone.utc)
+
+
+def test_concurrent_loads_of_the_same_events_store_each_once(warehouse, tmp_path):
+    events = [enrolled(f"c{i}") for i in range(3000)]
+    paths = [write_lines(tmp_path / f"same{i}.jsonl", events) for i in range(3)]
+    results = []
+
+    def load(path):
+        results.append(load_path(warehouse.warehouse_url, path, chunk_rows=500))
+
+    threads = [threading.Thread(target=load, args=(p,)) for p in paths]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(r.loaded for r in results) == 3000
+    assert sum(r.duplicates for r in results) == 6000
+    assert all(r.balanced for r in results)
+    assert query(warehouse, "select count(*) as n from raw.events") == [{"n": 3000}]
+
+
+def test_csv_with_any_column_order_json_properties_and_empty_fields(warehouse, tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "occurred_at,event_type,event_id,account_id,workflow_id,workflow_version,execution_id,"
+        "contact_id,step_id,user_id,properties\n"
+        '2026-09-01T10:00:00Z,execution.enrolled,v1,acc_1,wf_1,2,x1,c1,,,"{""enrollment_source"": ""bulk""}"\n'
+        "2026-09-01T10:05:00Z,step.completed,v2,acc_1,wf_1,2,x1,,s1,,\n"
+        '2026-09-01T10:06:00Z,step.failed,v3,acc_1,wf_1,2,x1,,s2,,"{""error_message"": ""line one\\nline two"",\n""error_type"": ""api_timeout""}"\n'
+        "2026-09-01T10:07:00Z,step.completed,v4,acc_1,wf_1,x,x1,,s1,,\n"
+        "2026-09-01T10:07:00Z,step.completed,v5,acc_1\n"
+        '2026-09-01T10:08:00Z,user.activity,v6,acc_1,,,,,,u1,"{not json"\n'
+    )
+    result = load_path(warehouse.warehouse_url, path)
+    assert (result.rows_read, result.loaded, result.duplicates, result.rejected) == (6, 3, 0, 3)
+    rows = query(warehouse, "select event_id, workflow_version, contact_id, step_id, properties"
+                            " from raw.events order by event_id")
+    assert rows == [
+        {"event_id": "v1", "workflow_version": 2, "contact_id": "c1", "step_id": None,
+         "properties": {"enrollment_source": "bulk"}},
+        {"event_id": "v2", "workflow_version": 2, "contact_id": None, "step_id": "s1",
+         "properties": {}},
+        {"event_id": "v3", "workflow_version": 2, "contact_id": None, "step_id": "s2",
+         "properties": {"error_message": "line one\nline two", "error_type": "api_timeout"}},
+    ]
+    rejected = query(warehouse, "select line_number, reason from raw.events_rejected"
+                                " order by line_number")
+    # The header is line 1 and the quoted newline makes v3 span lines 4-5.
+    assert rejected == [
+        {"line_number": 6, "reason": "workflow_version is not a number: 'x'"},
+        {"line_number": 7, "reason": "expected 11 fields as in the header, got 4"},
+        {"line_number": 8, "reason": "properties is not valid JSON"},
+    ]
+
+
+def test_reference_tables_upsert_and_validate(warehouse, tmp_path):
+    accounts = write_lines(tmp_path / "accounts.jsonl", [
+        {"account_id": "acc_1", "name": "Acme", "plan": "pro", "timezone": "Europe/Paris",
+         "monthly_budget_usd": 100.5, "created_at": "2026-01-01T00:00:00Z"},
+        {"account_id": "acc_2", "name": "Beta", "monthly_budget_usd": "lots"},
+        {"name": "no id"},
+        {"account_id": "acc_1", "name": "Acme Inc", "plan": "enterprise",
+         "monthly_budget_usd": 250},
+    ])
+    result = load_path(warehouse.warehouse_url, accounts, table="accounts")
+    assert (result.rows_read, result.loaded, result.duplicates, result.rejected) == (4, 1, 1, 2)
+    assert query(warehouse, "select account_id, name, plan, monthly_budget_usd from raw.accounts") == [
+        {"account_id": "acc_1", "name": "Acme Inc", "plan": "enterprise",
+         "monthly_budget_usd": Decimal("250.000000")}]
+    reasons = [r["reason"] for r in query(
+        warehouse, "select reason from raw.events_rejected order by line_number")]
+    assert reasons[0].startswith("monthly_budget_usd: ")
+    assert reasons[1] == "missing required field account_id"
+
+    experiments = write_lines(tmp_path / "experiments.jsonl", [
+        {"experiment_id": "e1", "workflow_id": "wf_1", "control_variant": "control",
+         "variants": {"control": 0.5, "treatment": 0.5}},
+        {"experiment_id": "e2", "workflow_id": "wf_1", "control_variant": "a",
+         "variants": {"control": 0.5, "treatment": 0.5}},
+        {"experiment_id": "e3", "workflow_id": "wf_1", "control_variant": "control",
+         "variants": {"control": 0.7, "treatment": 0.7}},
+    ])
+    result = load_path(warehouse.warehouse_url, experiments, table="experiments")
+    assert (result.loaded, result.rejected) == (1, 2)
+    assert query(warehouse, "select variants from raw.experiments") == [
+        {"variants": {"control": 0.5, "treatment": 0.5}}]
+
+
+def test_folders_expand_to_their_files_in_name_order(warehouse, tmp_path):
+    folder = tmp_path / "events"
+    folder.mkdir()
+    write_lines(folder / "2026-09-02.jsonl", [enrolled("f2"), enrolled("f1")])
+    write_lines(folder / "2026-09-01.jsonl", [enrolled("f1")])
+    (folder / "notes.txt").write_text("not loaded")
+    results = load_files(warehouse.warehouse_url, [folder])
+    assert [(Path(r.source_file).name, r.loaded, r.duplicates) for r in results] == [
+        ("2026-09-01.jsonl", 1, 0), ("2026-09-02.jsonl", 1, 1)]
+
+
+def test_cli_prints_counts_and_fails_only_on_unreadable_files(warehouse, tmp_path):
+    path = write_lines(tmp_path / "cli.jsonl", [enrolled("k1"), enrolled("k1"), "nope"])
+    env = {**os.environ, "WFA_DATABASE_URL": warehouse.warehouse_url}
+    wfa = str(Path(sys.executable).with_name("wfa"))
+    done = subprocess.run([wfa, "load", str(path)], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "events: 3 rows read = 1 loaded + 1 duplicates + 1 rejected" in done.stdout
+
+    missing = subprocess.run([wfa, "load", str(tmp_path / "absent.jsonl")], env=env,
+                             capture_output=True, text=True)
+    assert missing.returncode == 1
+    assert "cannot be read" in missing.stderr
+
+
+def test_parallel_parsing_matches_the_single_process_path(tmp_path):
+    from assets.ingestion.loader import _validated_chunks
+    from assets.ingestion.parallel import parsed_blocks, parser_pool
+    from assets.ingestion.readers import read_jsonl
+
+    lines = [enrolled(f"p{i}") for i in range(400)]
+    lines[7] = "{broken"
+    lines[100] = enrolled("p5")  # a repeat, in a later block than its first copy
+    lines[250] = ""  # blank lines are not rows, but still count in line numbers
+    lines[251] = enrolled("p9", occurred_at="not a time")
+    path = write_lines(tmp_path / "big.jsonl", lines)
+
+    def flatten(chunks):
+        ids, texts, rejections, rows, repeats = [], [], [], 0, 0
+        for chunk in chunks:
+            ids += chunk.event_ids
+            texts += chunk.copy_text.split("\n") if chunk.copy_text else []
+            rejections += [(n, bytes(r) if isinstance(r, bytes) else r.encode(), why.split(":")[0])
+                           for n, r, why in chunk.rejections]
+            rows += chunk.rows_read
+            repeats += chunk.repeats
+        return rows, repeats, dict(zip(ids, texts)), rejections
+
+    # Blocks of ~4 KB: many blocks, several per worker.
+    with parser_pool() as pool:
+        parallel = flatten(parsed_blocks(path, pool, block_bytes=4096))
+    single = flatten(_validated_chunks(read_jsonl(path), 1000))
+    assert parallel[0] == single[0] == 399
+    assert parallel[2] == single[2]
+    assert [r[0] for r in parallel[3]] == [r[0] for r in single[3]] == [8, 252]
+    # 397 valid rows, p5 twice: 396 distinct events, whichever path parsed them.
+    assert len(parallel[2]) == 396
