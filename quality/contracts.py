@@ -22,7 +22,7 @@ GE_TYPE = {
     "numeric": "NUMERIC",
     "date": "DATE",
     "boolean": "BOOLEAN",
-    "timestamp with time zone": "TIMESTAMP",
+    "timestamp with time zone": "TIMESTAMP WITH TIME ZONE",
 }
 
 
