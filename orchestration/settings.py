@@ -29,6 +29,16 @@ class Settings(BaseSettings):
     )
     dbt_threads: int = 4
     dbt_target_schema: str = Field(default="analytics", description="Base schema dbt builds into.")
+    quality_max_rejected_pct: float = Field(
+        default=5.0, description="A load rejecting more of its rows than this (%) warns.")
+    quality_max_unknown_reference_pct: float = Field(
+        default=1.0, description="Recent events with an unknown account or workflow above this (%) warn.")
+    quality_ingestion_lookback_hours: int = Field(
+        default=24, description="Loads and events received this recently are checked for ingestion quality.")
+    quality_row_count_max_drop_pct: float = Field(
+        default=5.0, description="A mart may shrink this much (%) against its previous passing check.")
+    quality_row_count_max_growth_pct: float = Field(
+        default=200.0, description="A mart may grow this much (%) against its previous passing check.")
 
     @property
     def embedded(self) -> bool:
@@ -41,6 +51,10 @@ class Settings(BaseSettings):
     @property
     def dagster_home(self) -> Path:
         return self.home / "dagster_home"
+
+    @property
+    def data_docs_dir(self) -> Path:
+        return self.home / "data_docs"
 
     @cached_property
     def warehouse_url(self) -> str:

@@ -17,7 +17,8 @@ from great_expectations.data_context.types.base import (
 )
 
 from quality import history
-from quality.suites import MARTS, build_suite
+from quality.rules import MARTS
+from quality.suites import build_suite
 from quality.window import Window
 
 SAMPLE = 5  # failing values kept per expectation: enough to see the problem, small as metadata
@@ -100,6 +101,13 @@ def _failure(result) -> Failure:
     return Failure(config.type, (config.meta or {}).get("kind", ""), str(target), sample)
 
 
+def _latest_page(docs_dir: Path, mart: str) -> str:
+    """The mart's newest validation page: every run rebuilds the index with its own results
+    only, but the pages of earlier runs stay, so each result links its own page."""
+    pages = sorted((docs_dir / "validations" / mart).rglob("*.html"), key=lambda p: p.stat().st_mtime)
+    return (pages[-1] if pages else docs_dir / "index.html").resolve().as_uri()
+
+
 def existing_marts(url: str, marts: list[str], schema: str) -> set[str]:
     with psycopg.connect(url, autocommit=True) as conn:
         return {m for m in marts
@@ -111,6 +119,9 @@ def validate_marts(url: str, marts: list[str] | None = None, window: Window = Wi
                    schema: str = "marts", record: bool = True) -> list[SuiteResult]:
     """Validate each mart's suite; record the row counts for the next run's movement bounds."""
     marts = list(marts or MARTS)
+    unknown = sorted(set(marts) - set(MARTS))
+    if unknown:
+        raise ValueError(f"no suite for {', '.join(unknown)}; the marts are {', '.join(MARTS)}")
     present = existing_marts(url, marts, schema)
     previous = history.previous_counts(url)
     counts = history.current_counts(url, sorted(present), schema)
@@ -136,7 +147,7 @@ def validate_marts(url: str, marts: list[str] | None = None, window: Window = Wi
     if docs_dir is not None:
         context.build_data_docs(site_names=["wfa"])
         for result in results:
-            result.docs_url = (docs_dir / "index.html").resolve().as_uri()
+            result.docs_url = _latest_page(docs_dir, result.mart)
     if record:
         history.record(url, {r.mart: (r.row_count, r.success) for r in results
                              if r.row_count is not None})

@@ -9,93 +9,15 @@ reconciliation, row_count) so that results can be grouped and tests can aim at o
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import great_expectations as gx
 import great_expectations.expectations as gxe
 
 from quality.contracts import GE_TYPE, mart_columns
 from quality.reconciliation import RECONCILIATIONS
+from quality.rules import RULES, MartRules
 from quality.window import Window
 
 NUMERIC_TYPES = {"bigint", "integer", "numeric"}
-
-
-@dataclass(frozen=True)
-class MartRules:
-    keys: tuple[str, ...]
-    nullable_keys: tuple[str, ...] = ()
-    # description -> SQL over {batch} returning the rows that break the identity
-    consistency: dict[str, str] = field(default_factory=dict)
-
-
-# Funnel order holds only where every execution walks every step: versions without a
-# condition (branches) and with nothing skipped; totals over all days, as entry days differ.
-LINEAR_FUNNEL = """
-with steps as (
-    select workflow_id, workflow_version, step_id, min(step_order) as step_order,
-           bool_or(step_type = 'condition') as is_condition,
-           sum(entered) as entered, sum(completed) as completed, sum(skipped) as skipped
-    from {batch} group by workflow_id, workflow_version, step_id
-),
-linear as (
-    select workflow_id, workflow_version from steps group by workflow_id, workflow_version
-    having not bool_or(is_condition) and sum(skipped) = 0 and count(step_order) = count(*)
-)
-select this.workflow_id, this.workflow_version, this.step_id, this.completed,
-       next.step_id as next_step_id, next.entered as next_entered
-from steps this
-join steps next using (workflow_id, workflow_version)
-join linear using (workflow_id, workflow_version)
-where next.step_order = this.step_order + 1 and next.entered > this.completed"""
-
-RULES: dict[str, MartRules] = {
-    "dim_accounts": MartRules(("account_id",)),
-    "dim_workflows": MartRules(("workflow_id",), consistency={
-        "conversion_rate <= completion_rate (a conversion is a completion)":
-            "select * from {batch} where conversion_rate > completion_rate"}),
-    "dim_workflow_steps": MartRules(("workflow_id", "workflow_version", "step_id")),
-    "fct_executions": MartRules(("execution_id",), consistency={
-        "goal_achieved executions have goal_achieved_at":
-            "select * from {batch} where (status = 'goal_achieved') <> (goal_achieved_at is not null)",
-        "only active executions lack ended_at":
-            "select * from {batch} where (status = 'active') <> (ended_at is null)"}),
-    "fct_workflow_daily": MartRules(("account_id", "workflow_id", "date"), consistency={
-        "the day's cohort splits into final statuses":
-            "select * from {batch} where new_enrollments <> cohort_completed + cohort_exited"
-            " + cohort_failed + cohort_active or cohort_goals_achieved > cohort_completed",
-        "currently_active <= total_enrolled":
-            "select * from {batch} where currently_active > total_enrolled"}),
-    "fct_workflow_step_daily": MartRules(
-        ("account_id", "workflow_id", "workflow_version", "step_id", "date"), consistency={
-            "completed <= entered and failed <= entered":
-                "select * from {batch} where completed > entered or failed > entered",
-            "entered = completed + in_progress + converted + dropped_off":
-                "select * from {batch} where entered <> completed + in_progress + converted"
-                " + dropped_off",
-            "in a linear workflow, entered at step k+1 <= completed at step k": LINEAR_FUNNEL}),
-    "fct_action_daily": MartRules(("account_id", "workflow_id", "action_type", "date"), consistency={
-        "executions = successes + failures":
-            "select * from {batch} where executions <> successes + failures"}),
-    "fct_executions_hourly": MartRules(("account_id", "workflow_id", "trigger_type", "hour"),
-                                       nullable_keys=("trigger_type",)),
-    "fct_errors_daily": MartRules(("account_id", "workflow_id", "step_id", "error_type", "date"),
-                                  nullable_keys=("step_id",), consistency={
-        "affected_executions <= errors":
-            "select * from {batch} where affected_executions > errors"}),
-    "fct_cost_daily": MartRules(("account_id", "workflow_id", "action_type", "date"),
-                                nullable_keys=("action_type",)),
-    "fct_retention_cohorts": MartRules(
-        ("account_id", "cohort_type", "grain", "cohort_start", "period_number"), consistency={
-            "retained <= retained_unbounded <= cohort_size":
-                "select * from {batch} where retained > retained_unbounded"
-                " or retained_unbounded > cohort_size",
-            "everyone is retained in the cohort's own period":
-                "select * from {batch} where period_number = 0 and retained <> cohort_size"}),
-    "fct_user_activity_daily": MartRules(("account_id", "user_id", "date"), consistency={
-        "logins <= actions": "select * from {batch} where logins > actions"}),
-}
-MARTS = tuple(RULES)
 
 
 def _kind(kind: str) -> dict:
