@@ -140,7 +140,8 @@ def validate_marts(url: str, marts: list[str] | None = None, window: Window = Wi
                  .add_batch_definition_whole_table(mart))
         validation = context.validation_definitions.add(
             gx.ValidationDefinition(name=mart, data=batch, suite=suite))
-        outcome = validation.run(result_format="SUMMARY")
+        # COMPLETE: only then do the unexpected-rows expectations return the rows themselves
+        outcome = validation.run(result_format="COMPLETE")
         failures = [_failure(r) for r in outcome.results if not r.success]
         results.append(SuiteResult(mart, len(outcome.results), failures, counts[mart],
                                    previous.get(mart), time.perf_counter() - started))
