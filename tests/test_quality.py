@@ -251,3 +251,30 @@ def test_ingestion_quality_reports_rejections_and_unknown_references(built, tmp_
     assert (after.unknown_account, after.unknown_workflow) == (2, 1)
     assert after.events == before.events + 2
     assert (after.sample_accounts, after.sample_workflows) == (["acc_nobody"], ["wf_nobody"])
+
+
+def test_wfa_check_prints_the_table_and_exits_non_zero_on_a_failure(built, tmp_path):
+    from click.testing import CliRunner
+
+    from orchestration.cli import main
+
+    env = {"WFA_DATABASE_URL": built.warehouse_url, "WFA_HOME": str(tmp_path)}
+    done = CliRunner().invoke(main, ["check"], env=env)
+    assert done.exit_code == 0, done.output
+    lines = done.output.splitlines()
+    assert lines[0].split() == ["mart", "result", "run", "failed", "rows", "seconds"]
+    assert [line.split()[:2] for line in lines[1:13]] == [[mart, "ok"] for mart in MARTS]
+    assert f"12 of 12 suites passed. Data Docs: {(tmp_path / 'data_docs' / 'index.html').as_uri()}" \
+        in done.output
+
+    execute(built, "update marts.fct_action_daily set error_rate = 101 where "
+            + first_row("fct_action_daily", "error_rate is not null"))
+    try:
+        done = CliRunner().invoke(main, ["check", "--mart", "fct_action_daily"], env=env)
+    finally:
+        restore(built, "fct_action_daily")
+    assert done.exit_code == 1
+    assert done.output.splitlines()[1].split()[:4] == ["fct_action_daily", "FAIL", "31", "1"]
+    assert "fct_action_daily: [range] expect_column_values_to_be_between error_rate: ['101']" \
+        in done.output
+    assert "0 of 1 suites passed; failed: fct_action_daily" in done.output
