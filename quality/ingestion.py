@@ -50,13 +50,15 @@ def recent_loads(url: str, lookback_hours: int) -> list[LoadRejections]:
 
 def unknown_references(url: str, lookback_hours: int) -> UnknownReferences:
     """Recent events whose account is not in raw.accounts or workflow not in raw.workflows."""
+    # grouped first: a few thousand distinct ids to look up, not one lookup per event
     sql = """
         with recent as (
-            select account_id, workflow_id from raw.events
+            select account_id, workflow_id, count(*) as events from raw.events
             where received_at >= now() - make_interval(hours => %(hours)s)
+            group by account_id, workflow_id
         ),
         flagged as (
-            select account_id, workflow_id,
+            select account_id, workflow_id, events,
                    not exists (select from raw.accounts a where a.account_id = r.account_id)
                        as unknown_account,
                    r.workflow_id is not null and not exists (
@@ -64,8 +66,9 @@ def unknown_references(url: str, lookback_hours: int) -> UnknownReferences:
                        as unknown_workflow
             from recent r
         )
-        select count(*), count(*) filter (where unknown_account),
-               count(*) filter (where unknown_workflow),
+        select coalesce(sum(events), 0)::bigint,
+               coalesce(sum(events) filter (where unknown_account), 0)::bigint,
+               coalesce(sum(events) filter (where unknown_workflow), 0)::bigint,
                (array_agg(distinct account_id) filter (where unknown_account))[1:%(n)s],
                (array_agg(distinct workflow_id) filter (where unknown_workflow))[1:%(n)s]
         from flagged"""

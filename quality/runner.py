@@ -17,6 +17,7 @@ from great_expectations.data_context.types.base import (
 )
 
 from quality import history
+from quality.raw_totals import RawTotals
 from quality.rules import MARTS
 from quality.suites import build_suite
 from quality.window import Window
@@ -125,6 +126,7 @@ def validate_marts(url: str, marts: list[str] | None = None, window: Window = Wi
     present = existing_marts(url, marts, schema)
     previous = history.previous_counts(url)
     counts = history.current_counts(url, sorted(present), schema)
+    totals = RawTotals(url, window)  # shared by the suites: raw.events is read once per group
     context = _context(docs_dir)
     source = context.data_sources.add_postgres("warehouse", connection_string=sqlalchemy_url(url))
     results = []
@@ -135,7 +137,7 @@ def validate_marts(url: str, marts: list[str] | None = None, window: Window = Wi
             continue
         started = time.perf_counter()
         suite = context.suites.add(build_suite(
-            mart, window, previous.get(mart), limits.max_drop_pct, limits.max_growth_pct))
+            mart, totals, previous.get(mart), limits.max_drop_pct, limits.max_growth_pct))
         batch = (source.add_table_asset(mart, table_name=mart, schema_name=schema)
                  .add_batch_definition_whole_table(mart))
         validation = context.validation_definitions.add(

@@ -13,6 +13,7 @@ import great_expectations as gx
 import great_expectations.expectations as gxe
 
 from quality.contracts import GE_TYPE, mart_columns
+from quality.raw_totals import RawTotals
 from quality.reconciliation import RECONCILIATIONS
 from quality.rules import RULES, MartRules
 from quality.window import Window
@@ -27,6 +28,7 @@ def _kind(kind: str) -> dict:
 def schema_expectations(mart: str) -> list:
     columns = mart_columns()[mart]
     found = [gxe.ExpectTableColumnsToMatchSet(column_set=list(columns), exact_match=True,
+                                              description="the columns of the dbt contract",
                                               meta=_kind("schema"))]
     found += [gxe.ExpectColumnValuesToBeOfType(column=name, type_=GE_TYPE[data_type],
                                                meta=_kind("schema"))
@@ -71,11 +73,11 @@ def consistency_expectations(rules: MartRules) -> list:
             for description, sql in rules.consistency.items()]
 
 
-def reconciliation_expectation(mart: str, window: Window):
+def reconciliation_expectation(mart: str, window: Window, totals: RawTotals):
     reconciliation = RECONCILIATIONS[mart](window)
     return gxe.UnexpectedRowsExpectation(
         description=f"{', '.join(reconciliation.metrics)} equal raw.events ({window})",
-        unexpected_rows_query=reconciliation.unexpected_rows_query(),
+        unexpected_rows_query=reconciliation.unexpected_rows_query(totals),
         meta=_kind("reconciliation"))
 
 
@@ -84,18 +86,20 @@ def row_count_expectation(previous: int | None, max_drop_pct: float, max_growth_
     if previous is None:
         return None
     return gxe.ExpectTableRowCountToBeBetween(
+        description=f"row count within bounds of the previous passing check ({previous})",
         min_value=int(previous * (1 - max_drop_pct / 100)),
         max_value=int(previous * (1 + max_growth_pct / 100)) + 1,
         meta={**_kind("row_count"), "previous_row_count": previous})
 
 
-def build_suite(mart: str, window: Window = Window(), previous_row_count: int | None = None,
+def build_suite(mart: str, totals: RawTotals, previous_row_count: int | None = None,
                 max_drop_pct: float = 5.0, max_growth_pct: float = 200.0) -> gx.ExpectationSuite:
+    """The suite of one mart; `totals` are the raw figures of the window it reconciles."""
     rules = RULES[mart]
     suite = gx.ExpectationSuite(name=mart)
     expectations = [*schema_expectations(mart), *key_expectations(mart, rules),
                     *range_expectations(mart), *consistency_expectations(rules),
-                    reconciliation_expectation(mart, window),
+                    reconciliation_expectation(mart, totals.window, totals),
                     row_count_expectation(previous_row_count, max_drop_pct, max_growth_pct)]
     for expectation in expectations:
         if expectation is not None:
