@@ -9,7 +9,6 @@ from __future__ import annotations
 import psycopg
 
 DDL = """
-create schema if not exists quality;
 create table if not exists quality.mart_row_counts (
     mart        text        not null,
     row_count   bigint      not null,
@@ -21,10 +20,11 @@ create index if not exists mart_row_counts_mart_idx on quality.mart_row_counts (
 LOCK_KEY = 775_120_005  # two checks creating the table at once would collide on the catalog
 
 
-def ensure_table(conn: psycopg.Connection) -> None:
+def ensure_table(conn: psycopg.Connection, ddl: str = DDL) -> None:
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(%s)", (LOCK_KEY,))
-        conn.execute(DDL)
+        conn.execute("create schema if not exists quality")
+        conn.execute(ddl)
 
 
 def previous_counts(url: str) -> dict[str, int]:

@@ -14,6 +14,7 @@ from decimal import Decimal
 import psycopg
 from psycopg.rows import dict_row
 
+from quality import raw_cache
 from quality.window import Window
 
 STEP_OUTCOME = "e.event_type in ('step.completed', 'step.failed')"
@@ -135,18 +136,32 @@ select (select count(*) from raw.accounts) as snapshot_accounts,
 class RawTotals:
     """The raw figures of one window, each group queried on first use and kept."""
 
-    def __init__(self, url: str, window: Window) -> None:
+    def __init__(self, url: str, window: Window, cached: bool = True) -> None:
         self.url = url
         self.window = window
+        self.cached = cached
         self._values: dict[str, Decimal] = {}
         self._loaded: set[str] = set()
+        self._fingerprint: str | None = None
 
     def __getitem__(self, metric: str) -> Decimal:
         group = GROUP_OF[metric]
         if group not in self._loaded:
-            self._values.update(LOADERS[group](self))
+            self._values.update(self._load(group))
             self._loaded.add(group)
         return self._values[metric]
+
+    def _load(self, group: str) -> dict:
+        if not self.cached or group not in CACHED:
+            return LOADERS[group](self)
+        if self._fingerprint is None:
+            self._fingerprint = raw_cache.fingerprint(self.url)
+        key = str(self.window)
+        found = raw_cache.load(self.url, group, key, self._fingerprint)
+        if found is None:
+            found = LOADERS[group](self)
+            raw_cache.store(self.url, group, key, self._fingerprint, found)
+        return found
 
     def _one(self, sql: str) -> dict:
         with psycopg.connect(self.url, row_factory=dict_row) as conn:
@@ -183,6 +198,7 @@ LOADERS = {
     "references": RawTotals._references,
     "errors": RawTotals._errors,
 }
+CACHED = {"events", "executions", "steps"}  # the passes over raw.events; the rest is cheap
 GROUP_OF = {
     **{m: "events" for m in (*EVENT_METRICS, "event_accounts")},
     **{m: "executions" for m in (

@@ -233,8 +233,11 @@ def test_an_unknown_mart_is_refused(built):
 
 
 def test_ingestion_quality_reports_rejections_and_unknown_references(built, tmp_path):
+    from quality.raw_totals import RawTotals
+
     before = unknown_references(built.warehouse_url, 24)
     assert (before.unknown_account, before.unknown_workflow) == (0, 0)
+    actions = RawTotals(built.warehouse_url, Window())["actions"]  # kept in the cache
     good = {"event_type": "user.activity", "occurred_at": "2026-08-03T10:00:00Z",
             "account_id": "acc_nobody", "user_id": "u_x",
             "properties": {"session_id": "s", "action": "login", "resource": "r", "duration_ms": 5}}
@@ -248,6 +251,8 @@ def test_ingestion_quality_reports_rejections_and_unknown_references(built, tmp_
     load_files(built.warehouse_url, [path])
     try:
         check_ingestion(built, before)
+        # the cached raw totals follow raw.events: the new user.activity is counted
+        assert RawTotals(built.warehouse_url, Window())["actions"] == actions + 1
     finally:  # the marts were not rebuilt: the next tests need raw.events as they were
         execute(built, "delete from raw.events where event_id in ('q1', 'q2')")
 
