@@ -20,6 +20,7 @@ from quality.window import Window
 STEP_OUTCOME = "e.event_type in ('step.completed', 'step.failed')"
 CREDITS = "coalesce((e.properties ->> 'credits')::numeric, 0)"
 COST = "coalesce((e.properties ->> 'cost_usd')::numeric, 0)"
+WORK_MEM = "256MB"
 
 
 def events_sql(w: Window) -> str:
@@ -163,12 +164,18 @@ class RawTotals:
             raw_cache.store(self.url, group, key, self._fingerprint, found)
         return found
 
+    def _connect(self) -> psycopg.Connection:
+        conn = psycopg.connect(self.url, row_factory=dict_row)
+        # the per-execution and per-step groupings hash millions of keys: in memory, not on disk
+        conn.execute(f"set work_mem = '{WORK_MEM}'")
+        return conn
+
     def _one(self, sql: str) -> dict:
-        with psycopg.connect(self.url, row_factory=dict_row) as conn:
+        with self._connect() as conn:
             return conn.execute(sql).fetchone()
 
     def _events(self) -> dict:
-        with psycopg.connect(self.url, row_factory=dict_row) as conn:
+        with self._connect() as conn:
             rows = conn.execute(events_sql(self.window)).fetchall()
         # per-account distinct counts add up: a user, contact or workflow belongs to one account
         totals = {key: sum((row[key] for row in rows), Decimal(0))
