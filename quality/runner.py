@@ -18,6 +18,7 @@ from great_expectations.data_context.types.base import (
 
 from quality import history
 from quality.raw_totals import RawTotals
+from quality.reconciliation import RECONCILIATIONS
 from quality.rules import MARTS
 from quality.suites import build_suite
 from quality.window import Window
@@ -127,6 +128,7 @@ def validate_marts(url: str, marts: list[str] | None = None, window: Window = Wi
     previous = history.previous_counts(url)
     counts = history.current_counts(url, sorted(present), schema)
     totals = RawTotals(url, window)  # shared by the suites: raw.events is read once per group
+    totals.prefetch({key for mart in present for key in RECONCILIATIONS[mart](window).raw.values()})
     context = _context(docs_dir)
     source = context.data_sources.add_postgres("warehouse", connection_string=sqlalchemy_url(url))
     results = []
