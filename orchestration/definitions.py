@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.dbt_resources import dbt_resource
-from orchestration.defs import dbt_models, jobs, raw_sources
+from orchestration.defs import analytics, dbt_models, jobs, raw_sources
 
 
 def build_definitions() -> dg.Definitions:
@@ -13,6 +13,7 @@ def build_definitions() -> dg.Definitions:
         raw_sources.build_defs(),
         dbt_models.build_defs(),
         jobs.build_defs(),
+        analytics.build_defs(),
         dg.Definitions(resources={"dbt": dbt_resource()}),
     )
 

@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     )
     dbt_threads: int = 4
     dbt_target_schema: str = Field(default="analytics", description="Base schema dbt builds into.")
+    hourly_rate_usd: float = Field(
+        default=40.0, description="Cost of an hour of manual work, for the ROI of workflows.")
+    forecast_max_series: int | None = Field(
+        default=None, description="Fit at most this many forecast series (the rest are skipped).")
+    analytics_workers: int | None = Field(
+        default=None, description="Processes fitting forecasts in parallel; default: every core.")
 
     @property
     def embedded(self) -> bool:
