@@ -101,5 +101,6 @@ def detect(series: pd.Series, *, min_scale: float = 0.0) -> pd.DataFrame:
         "ts": s.index, "value": x, "expected": expected,
         "lower": expected - THRESHOLD * scale, "upper": expected + THRESHOLD * scale,
         "score": score, "is_anomaly": is_anomaly,
-        "severity": [severity_of(v) if a else None for v, a in zip(score, is_anomaly)],
+        "severity": pd.Series([severity_of(v) if a else None for v, a in zip(score, is_anomaly)],
+                              dtype=object),
     })
