@@ -47,20 +47,21 @@ def seasonal_naive(series: pd.Series, horizon: int, m: int | None = None) -> pd.
                          "yhat_lower": yhat + lo_q * widen, "yhat_upper": yhat + hi_q * widen})
 
 
-def prophet_forecast(series: pd.Series, horizon: int) -> pd.DataFrame:
+def prophet_forecast(series: pd.Series, horizon: int, intervals: bool = True) -> pd.DataFrame:
     from prophet import Prophet  # heavy import, only where a fit happens
 
     logging.getLogger("cmdstanpy").setLevel(logging.WARNING)
     logging.getLogger("prophet").setLevel(logging.WARNING)
     hourly = _is_hourly(series.index)
-    model = Prophet(interval_width=INTERVAL, uncertainty_samples=UNCERTAINTY_SAMPLES,
+    model = Prophet(interval_width=INTERVAL,
+                    uncertainty_samples=UNCERTAINTY_SAMPLES if intervals else 0,
                     weekly_seasonality=True, daily_seasonality=hourly,
                     yearly_seasonality=len(series) >= (2 * 365 * (24 if hourly else 1)))
     naive_index = series.index.tz_localize(None) if series.index.tz else series.index
     frame = pd.DataFrame({"ds": naive_index, "y": series.to_numpy(dtype=float)})
     model.fit(frame)
     future = pd.DataFrame({"ds": _future_index(naive_index, horizon)})
-    out = model.predict(future)[COLUMNS]
+    out = model.predict(future).reindex(columns=COLUMNS)
     out["ds"] = _future_index(series.index, horizon)
     return out.reset_index(drop=True)
 
@@ -79,7 +80,7 @@ def backtest(series: pd.Series, holdout: int) -> dict[str, float]:
     train, test = series.iloc[:-holdout], series.to_numpy(dtype=float)[-holdout:]
     y_train = train.to_numpy(dtype=float)
     return {
-        "prophet": mase(test, prophet_forecast(train, holdout)["yhat"].to_numpy(), y_train, m),
+        "prophet": mase(test, prophet_forecast(train, holdout, intervals=False)["yhat"].to_numpy(), y_train, m),
         "seasonal_naive": mase(test, seasonal_naive(train, holdout, m)["yhat"].to_numpy(),
                                y_train, m),
     }
