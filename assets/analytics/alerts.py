@@ -15,6 +15,7 @@ COLUMNS = {
 OPENING = {"high", "critical"}
 RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 STEP = {"day": pd.Timedelta(days=1), "hour": pd.Timedelta(hours=1)}
+KIND = {"day": "anomaly_daily", "hour": "anomaly_hourly"}
 
 
 def alert_rows(anomalies: pd.DataFrame, last_ts: dict[str, pd.Timestamp]) -> pd.DataFrame:
@@ -38,7 +39,7 @@ def alert_rows(anomalies: pd.DataFrame, last_ts: dict[str, pd.Timestamp]) -> pd.
                 open_alert = {
                     "alert_id": hashlib.sha1(f"{account}|{workflow_id}|{metric}|{grain}|"
                                              f"{point.ts.isoformat()}".encode()).hexdigest()[:16],
-                    "kind": f"anomaly_{grain}ly".replace("dayly", "daily"),
+                    "kind": KIND[grain],
                     "account_id": account, "workflow_id": workflow_id, "metric": metric,
                     "opened_at": point.ts, "resolved_at": None, "severity": point.severity,
                     "message": (f"{metric} {'above' if point.score > 0 else 'below'} its band "
