@@ -42,6 +42,12 @@ def test_definitions_load_with_raw_sources_models_checks_job_and_schedule(defini
         "analytics"}
     check_keys = {key.asset_key.to_user_string() for key in graph.asset_check_keys}
     assert {f"marts/{name}" for name in MARTS} <= check_keys  # every mart has dbt tests as checks
+    # the singular tests that read several models are checks of the mart they guard
+    named_checks = {(key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys}
+    assert {("marts/fct_cost_daily", "assert_costs_reconcile"),
+            ("marts/fct_errors_daily", "assert_errors_counted_once"),
+            ("marts/fct_workflow_daily", "assert_workflow_daily_reconciles_with_executions"),
+            ("marts/fct_workflow_step_daily", "assert_funnel_adds_up")} <= named_checks
 
     job = definitions.resolve_job_def("refresh_all")
     assert job is not None

@@ -1,4 +1,6 @@
 -- Why: every cost is dated once by its own event, so the workflow, step and cost marts must add up to the same credits and cost_usd as the step events themselves.
+-- Shown in Dagster as a check of the mart it guards (it reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_cost_daily'}}}) }}
 with totals as (
 
     select 'step events' as source, sum(credits) as credits, sum(cost_usd) as cost_usd

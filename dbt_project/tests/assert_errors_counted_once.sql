@@ -1,4 +1,6 @@
 -- Why: each step.failed is one error and an execution.failed counts only in an execution without any step.failed, so the errors mart holds exactly that many errors.
+-- Shown in Dagster as a check of the mart it guards (it reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_errors_daily'}}}) }}
 with expected as (
 
     select

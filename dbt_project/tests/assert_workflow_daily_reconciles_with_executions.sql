@@ -1,4 +1,6 @@
 -- Why: the daily trend and fct_executions count the same executions: every enrolment once, every final status once on its end day, and on the last day the cumulative figures equal the lifetime (cohort-based) ones.
+-- Shown in Dagster as a check of the mart it guards (it reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_workflow_daily'}}}) }}
 with executions as (
 
     select
