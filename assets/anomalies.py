@@ -47,7 +47,7 @@ def _nanmedian_rows(matrix: np.ndarray, minimum: int) -> np.ndarray:
     return np.where(count >= max(minimum, 1), median, np.nan)
 
 
-def score_values(x: np.ndarray, period: int, seasons: int, window: int, min_scale: float = 0.0):
+def score_values(x: np.ndarray, period: int, seasons: int, window: int, min_scale=0.0):
     """Expected value, scale and score of every point of x, each from x[:t+1] only."""
     n = len(x)
     lags = np.full((n, seasons), np.nan)
@@ -66,7 +66,8 @@ def score_values(x: np.ndarray, period: int, seasons: int, window: int, min_scal
     level = _nanmedian_rows(np.abs(sliding_window_view(
         np.concatenate([np.full(window, np.nan), x[:-1]]), window)), 1)
     # a floor, so that a flat history (MAD 0) does not turn every wiggle into an alarm
-    floor = np.maximum(0.05 * np.abs(expected), 0.01 * np.nan_to_num(level)) + max(min_scale, 1e-9)
+    known = np.fmax(np.nan_to_num(np.asarray(min_scale, dtype=float)), 1e-9)
+    floor = np.maximum(0.05 * np.abs(expected), 0.01 * np.nan_to_num(level)) + known
     scale = np.fmax(mad, floor)
     scale[~np.isfinite(mad)] = np.nan
     score = (resid - centre) / scale
@@ -82,7 +83,7 @@ def severity_of(score: float) -> str | None:
     return None
 
 
-def detect(series: pd.Series, *, min_scale: float = 0.0) -> pd.DataFrame:
+def detect(series: pd.Series, *, min_scale: float | np.ndarray = 0.0) -> pd.DataFrame:
     """Judge every point of a time-indexed series.
 
     Returns one row per point: ts, value, expected, lower, upper, score (robust z-score of the
@@ -90,9 +91,14 @@ def detect(series: pd.Series, *, min_scale: float = 0.0) -> pd.DataFrame:
     critical). Points without enough history have NaN expected/score and are not anomalies.
     Missing values are treated as gaps (never anomalies, never history). `min_scale` is the
     smallest scale the caller knows the noise has (e.g. the Poisson or binomial standard
-    deviation of a count or a rate), so that a quiet history does not make noise look anomalous.
+    deviation of a count or a rate), so that a quiet history does not make noise look anomalous:
+    a number, or one per point (in the series' order, each from earlier data only, to keep the
+    no-lookahead property).
     """
-    s = series.sort_index()
+    order = np.argsort(series.index, kind="stable")
+    s = series.iloc[order]
+    if np.ndim(min_scale):
+        min_scale = np.asarray(min_scale, dtype=float)[order]
     x = s.to_numpy(dtype=float)
     period, seasons, window = seasonality(s.index)
     if len(x) == 0:

@@ -107,3 +107,26 @@ def test_alerts_open_on_high_severity_and_resolve_when_back_in_band():
     assert alerts.iloc[0]["severity"] == "critical"  # the worst point of the episode
     assert pd.isna(alerts.iloc[1]["resolved_at"])
     assert alerts["alert_id"].is_unique
+
+
+def test_the_table_keeps_earlier_verdicts_as_days_are_added():
+    """The asset's noise floors come from earlier points only, like the detector itself."""
+    from assets.analytics.anomaly_table import anomaly_rows
+
+    counts = daily_counts(days=100)
+    counts.iloc[70] *= 3
+    rng = np.random.default_rng(9)
+    runs = counts * 3
+    failures = rng.binomial(runs.astype(int), 0.03)
+    failures[60] = int(runs.iloc[60] * 0.3)
+    daily = pd.DataFrame({
+        "account_id": "a", "workflow_id": "w", "ts": counts.index, "executions": counts.values,
+        "error_rate": 100 * failures / runs.values, "runs": runs.values,
+        "p95_duration_seconds": rng.normal(600, 20, 100), "cost_usd": counts.values * 0.01})
+    full, _ = anomaly_rows(daily, pd.DataFrame())
+    assert {("executions", counts.index[70]), ("error_rate", counts.index[60])} <= set(
+        zip(full["metric"], full["ts"]))
+    for cut in (65, 75, 90):
+        prefix, _ = anomaly_rows(daily.iloc[:cut], pd.DataFrame())
+        expected = full[full["ts"] < counts.index[cut]].reset_index(drop=True)
+        pd.testing.assert_frame_equal(prefix.reset_index(drop=True), expected, check_dtype=False)

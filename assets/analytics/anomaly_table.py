@@ -86,16 +86,20 @@ def hourly_dense(hourly: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
 
 
-def noise_floor(frame: pd.DataFrame, metric: str) -> float:
-    """The sampling noise a metric has even when nothing is wrong: Poisson for a count of
-    executions, binomial for an error rate at the typical number of runs."""
+def noise_floor(frame: pd.DataFrame, metric: str) -> np.ndarray | float:
+    """The sampling noise a metric has even when nothing is wrong, per point and from earlier
+    points only: Poisson for a count of executions, binomial for an error rate at the typical
+    number of runs."""
     if metric == "executions":
-        return float(np.sqrt(max(frame["executions"].median(), 1.0)))
+        level = frame["executions"].expanding().median().shift(1)
+        return np.sqrt(level.clip(lower=1.0).fillna(1.0)).to_numpy()
     if metric == "error_rate":
         runs = frame["runs"].fillna(0)
-        share = frame["error_rate"].fillna(0).mul(runs).sum() / 100 / max(runs.sum(), 1.0)
-        share = min(max(share, 0.5 / max(runs.sum(), 1.0)), 0.5)
-        return float(100 * np.sqrt(share * (1 - share) / max(runs.median(), 1.0)))
+        failures = (frame["error_rate"].fillna(0) * runs / 100).cumsum().shift(1)
+        total = runs.cumsum().shift(1).clip(lower=1.0)
+        share = (failures / total).clip(lower=0.5 / total, upper=0.5)
+        typical = runs.expanding().median().shift(1).clip(lower=1.0)
+        return (100 * np.sqrt(share * (1 - share) / typical)).fillna(0.0).to_numpy()
     return 0.0
 
 
