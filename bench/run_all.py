@@ -18,3 +18,4 @@ if __name__ == "__main__":
                    check=True)
     subprocess.run([sys.executable, str(HERE / "bench_checks.py"), "--events", events],
                    check=True)
+    subprocess.run([sys.executable, str(HERE / "bench_analytics.py")], check=True)

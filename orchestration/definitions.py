@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.dbt_resources import dbt_resource
-from orchestration.defs import dbt_models, jobs, quality_checks, raw_sources
+from orchestration.defs import analytics, dbt_models, jobs, quality_checks, raw_sources
 
 
 def build_definitions() -> dg.Definitions:
@@ -14,6 +14,7 @@ def build_definitions() -> dg.Definitions:
         dbt_models.build_defs(),
         jobs.build_defs(),
         quality_checks.build_defs(),
+        analytics.build_defs(),
         dg.Definitions(resources={"dbt": dbt_resource()}),
     )
 

@@ -39,6 +39,12 @@ class Settings(BaseSettings):
         default=5.0, description="A mart may shrink this much (%) against its previous passing check.")
     quality_row_count_max_growth_pct: float = Field(
         default=200.0, description="A mart may grow this much (%) against its previous passing check.")
+    hourly_rate_usd: float = Field(
+        default=40.0, description="Cost of an hour of manual work, for the ROI of workflows.")
+    forecast_max_series: int | None = Field(
+        default=None, description="Fit at most this many forecast series (the rest are skipped).")
+    analytics_workers: int | None = Field(
+        default=None, description="Processes fitting forecasts in parallel; default: every core.")
 
     @property
     def embedded(self) -> bool:

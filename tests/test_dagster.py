@@ -16,6 +16,8 @@ MARTS = [
     "fct_workflow_step_daily", "fct_action_daily", "fct_executions_hourly", "fct_errors_daily",
     "fct_cost_daily", "fct_retention_cohorts", "fct_user_activity_daily",
 ]
+ANALYTICS = ["metric_forecasts", "metric_anomalies", "alerts", "experiment_results",
+             "version_comparison", "budget_alerts", "workflow_roi"]
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +38,8 @@ def test_definitions_load_with_raw_sources_models_checks_job_and_schedule(defini
     graph = repository.asset_graph
     assert graph.get(dg.AssetKey(["marts", "fct_executions"])).group_name == "marts"
     assert graph.get(dg.AssetKey(["raw", "events"])).group_name == "raw"
+    assert {graph.get(dg.AssetKey(["marts", name])).group_name for name in ANALYTICS} == {
+        "analytics"}
     check_keys = {key.asset_key.to_user_string() for key in graph.asset_check_keys}
     assert {f"marts/{name}" for name in MARTS} <= check_keys  # every mart has dbt tests as checks
     # the singular tests that read several models are checks of the mart they guard
@@ -62,6 +66,7 @@ def test_in_process_run_materialises_every_asset_and_the_numbers_reconcile(
         load_files(warehouse.warehouse_url, [folder / f"{table}.jsonl"], table)
     load_files(warehouse.warehouse_url, [folder / "events"])
     monkeypatch.setenv("WFA_DATABASE_URL", warehouse.warehouse_url)
+    monkeypatch.setenv("WFA_FORECAST_MAX_SERIES", "2")  # Prophet fits are tested elsewhere
 
     result = definitions.resolve_job_def("refresh_all").execute_in_process(
         instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
@@ -69,6 +74,7 @@ def test_in_process_run_materialises_every_asset_and_the_numbers_reconcile(
     assert result.success
     materialised = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert {f"marts/{name}" for name in MARTS} <= materialised
+    assert {f"marts/{name}" for name in ANALYTICS} <= materialised
     evaluations = [e.event_specific_data for e in result.all_events
                    if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION]
     assert evaluations and all(ev.passed for ev in evaluations)

@@ -1,0 +1,59 @@
+"""Two groups of executions compared on conversion, completion, error rate and duration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from assets.experiments import compare_proportions, duration_worse, error_rate_worse
+
+DONE = ("completed", "goal_achieved")
+
+
+@dataclass
+class Arm:
+    enrolled: int
+    conversions: int
+    completions: int
+    errors: int
+    durations: np.ndarray  # of the executions that completed or converted
+
+    @classmethod
+    def of(cls, executions: pd.DataFrame) -> "Arm":
+        status = executions["status"]
+        done = executions[status.isin(DONE)]
+        return cls(enrolled=len(executions), conversions=int((status == "goal_achieved").sum()),
+                   completions=len(done), errors=int((status == "error").sum()),
+                   durations=done["duration_seconds"].dropna().to_numpy(dtype=float))
+
+    def rate(self, count: int) -> float | None:
+        return 100.0 * count / self.enrolled if self.enrolled else None
+
+    @property
+    def median_duration(self) -> float | None:
+        return float(np.median(self.durations)) if len(self.durations) else None
+
+
+def proportions(control: int, control_n: int, treatment: int, treatment_n: int) -> dict:
+    if control_n < 2 or treatment_n < 2:
+        return {}
+    return compare_proportions(control, control_n, treatment, treatment_n)
+
+
+def guardrails(control: Arm, treatment: Arm) -> tuple[list[str], dict]:
+    """The guardrails the treatment breaks: a significantly higher error rate, a significantly
+    longer duration (Mann-Whitney)."""
+    failed, detail = [], {}
+    if control.enrolled >= 2 and treatment.enrolled >= 2:
+        worse, p = error_rate_worse(control.errors, control.enrolled, treatment.errors,
+                                    treatment.enrolled)
+        detail["error_rate_p_value"] = p
+        if worse:
+            failed.append("error_rate")
+    worse, p = duration_worse(control.durations, treatment.durations)
+    detail["duration_p_value"] = p
+    if worse:
+        failed.append("median_duration")
+    return failed, detail
