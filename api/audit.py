@@ -1,0 +1,14 @@
+"""Every analytics read and export leaves a row in platform.audit_log."""
+
+from __future__ import annotations
+
+from psycopg.types.json import Jsonb
+
+from api.keys import Principal
+
+
+def record(conn, principal: Principal, method: str, endpoint: str, parameters: dict) -> None:
+    conn.execute(
+        "insert into platform.audit_log (key_id, account_id, method, endpoint, parameters)"
+        " values (%s, %s, %s, %s, %s)",
+        (principal.key_id, principal.account_id, method, endpoint, Jsonb(parameters)))
