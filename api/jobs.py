@@ -44,7 +44,9 @@ def _run(pool: ConnectionPool, settings, job_id: str) -> None:
             from orchestration.definitions import build_definitions
             from orchestration.defs.jobs import REFRESH_ALL as REFRESH_JOB
             from orchestration.runtime import prepare_dagster
+            from orchestration.warehouse import ensure_databases
 
+            ensure_databases(settings)  # Dagster's own database, on the warehouse's server
             prepare_dagster(settings)
             job = build_definitions().resolve_job_def(REFRESH_JOB)
             run_id = str(uuid.uuid4())

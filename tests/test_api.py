@@ -20,7 +20,7 @@ MAR = {"start_date": "2026-03-01", "end_date": "2026-03-03"}
 
 
 @pytest.fixture(scope="module")
-def api(warehouse):
+def api(warehouse, tmp_path_factory):
     insert_reference(warehouse)
     insert_raw(warehouse, [*EVENTS, LATE_EVENT])
     # A second account with a workflow of its own: never visible to acc_a's keys.
@@ -29,7 +29,8 @@ def api(warehouse):
     insert_raw(warehouse, [{**EVENTS[0], "event_id": "b_1", "account_id": "acc_b",
                             "workflow_id": "wf_other", "execution_id": "B1"}])
     run_dbt(warehouse, "run")
-    settings = warehouse.model_copy(update={"api_stream_poll_seconds": 0.3,
+    settings = warehouse.model_copy(update={"home": tmp_path_factory.mktemp("api_home"),
+                                            "api_stream_poll_seconds": 0.3,
                                             "api_stream_min_gap_seconds": 0.5})
     with serve(settings) as base:
         yield base, settings
