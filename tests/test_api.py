@@ -253,3 +253,14 @@ def test_bad_parameters_answer_400_in_one_shape(viewer, params, fragment):
 def test_unknown_export_format(viewer):
     response = viewer.get(f"{WF}/export", params={**MAR, "format": "xlsx"})
     assert response.status_code == 400 and "format" in response.json()["error"]["message"]
+
+
+def test_daily_mart_and_executions_agree_on_the_summary(viewer):
+    """UTC days are answered from the daily mart, other zones from the executions: the same
+    figures when the zone is UTC-equivalent."""
+    for first, last in (("2026-03-01", "2026-03-01"), ("2026-03-02", "2026-03-03"),
+                        ("2026-03-01", "2026-03-03")):
+        params = {"start_date": first, "end_date": last}
+        utc = viewer.get(WF, params=params).json()["summary"]
+        zoned = viewer.get(WF, params={**params, "tz": "Etc/GMT"}).json()["summary"]
+        assert utc == zoned, (first, last)

@@ -22,13 +22,29 @@ def bounds(period: Period, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
     return start, end
 
 
-SUMMARY = """
+# The counts are cohort-based (the executions enrolled in the period, by their status as of the
+# refresh); the average duration is over the executions that completed in the period, which is
+# what the daily mart keeps, so UTC days are answered from it without touching 1M executions.
+SUMMARY_DAILY = """
+select coalesce(sum(new_enrollments), 0) as total_enrolled,
+       coalesce(sum(cohort_active), 0) as currently_active,
+       coalesce(sum(cohort_completed), 0) as completed,
+       coalesce(sum(cohort_goals_achieved), 0) as goals_achieved,
+       sum(average_duration_seconds * completed) filter (where average_duration_seconds is not null)
+         / nullif(sum(completed) filter (where average_duration_seconds is not null), 0)
+         / 3600.0 as average_duration_hours
+from marts.fct_workflow_daily
+where workflow_id = %(wf)s and account_id = %(acc)s and date between %(first)s and %(last)s
+"""
+SUMMARY_ZONED = """
 select count(*) as total_enrolled,
        count(*) filter (where status = 'active') as currently_active,
        count(*) filter (where status in ('completed', 'goal_achieved')) as completed,
        count(*) filter (where status = 'goal_achieved') as goals_achieved,
-       avg(duration_seconds) filter (where status in ('completed', 'goal_achieved'))
-           / 3600.0 as average_duration_hours
+       (select avg(duration_seconds) / 3600.0 from marts.fct_executions
+         where workflow_id = %(wf)s and account_id = %(acc)s
+           and status in ('completed', 'goal_achieved')
+           and ended_at >= %(start)s and ended_at < %(end)s) as average_duration_hours
 from marts.fct_executions
 where workflow_id = %(wf)s and account_id = %(acc)s
   and enrolled_at >= %(start)s and enrolled_at < %(end)s
@@ -36,18 +52,19 @@ where workflow_id = %(wf)s and account_id = %(acc)s
 
 
 def summary(conn, workflow_id: str, account_id: str, period: Period, tz: ZoneInfo) -> dict:
-    """Cohort-based: the executions enrolled in the period, by their status as of the refresh."""
     start, end = bounds(period, tz)
-    row = conn.execute(SUMMARY, {"wf": workflow_id, "acc": account_id,
-                                 "start": start, "end": end}).fetchone()
-    enrolled = row["total_enrolled"]
+    query = SUMMARY_DAILY if tz.key == "UTC" else SUMMARY_ZONED
+    row = conn.execute(query, {"wf": workflow_id, "acc": account_id, "start": start, "end": end,
+                               "first": period.start, "last": period.end}).fetchone()
+    enrolled = int(row["total_enrolled"])
+    completed, goals = int(row["completed"]), int(row["goals_achieved"])
     return {
         "total_enrolled": enrolled,
-        "currently_active": row["currently_active"],
-        "completed": row["completed"],
-        "completion_rate": _rate(row["completed"], enrolled),
-        "goals_achieved": row["goals_achieved"],
-        "conversion_rate": _rate(row["goals_achieved"], enrolled),
+        "currently_active": int(row["currently_active"]),
+        "completed": completed,
+        "completion_rate": _rate(completed, enrolled),
+        "goals_achieved": goals,
+        "conversion_rate": _rate(goals, enrolled),
         "average_duration_hours": _round(row["average_duration_hours"], 4),
     }
 
