@@ -16,3 +16,5 @@ if __name__ == "__main__":
     subprocess.run([sys.executable, str(HERE / "bench_load.py")], check=True)
     subprocess.run([sys.executable, str(HERE / "bench_pipeline.py"), "--events", events],
                    check=True)
+    subprocess.run([sys.executable, str(HERE / "bench_api.py"),
+                    "--enrolments", os.environ.get("BENCH_ENROLMENTS", "1000000")], check=True)
