@@ -5,10 +5,12 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from psycopg_pool import PoolTimeout
 
 from api import errors
 from api.db import open_pool
+from api.live import Hub
 from api.ratelimit import RateLimiter
 from api.routes import events, exports, health, jobs, platform, stream, workflows
 from orchestration.settings import Settings, get_settings
@@ -20,7 +22,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings or get_settings()
         app.state.pool = open_pool(app.state.settings)
         app.state.rate_limiter = RateLimiter(app.state.settings.api_rate_limit_per_minute)
-        app.state.hub = stream.Hub(app.state.pool, app.state.settings.api_stream_poll_seconds)
+        app.state.hub = Hub(app.state.pool, app.state.settings.api_stream_poll_seconds)
         try:
             yield
         finally:
@@ -35,7 +37,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(PoolTimeout)
     async def _pool_timeout(_, exc):
-        from fastapi.responses import JSONResponse
         return JSONResponse(errors.error_body("unavailable", "the warehouse does not answer"), 503)
 
     for module in (health, workflows, exports, stream, jobs, events, platform):

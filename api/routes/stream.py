@@ -13,12 +13,10 @@ from fastapi.responses import StreamingResponse
 
 from api.deps import Reader
 from api.errors import not_found
-from api.live import Hub, baseline, counts_between, cursor_id, parse_cursor
+from api.live import baseline, counts_between, cursor_id, parse_cursor
 from api.queries.workflows import find_workflow
 
 router = APIRouter(prefix="/api/v1/workflows", tags=["stream"])
-
-__all__ = ["Hub", "router"]
 
 
 def _event(name: str, event_id: str, data: dict) -> bytes:
