@@ -139,7 +139,7 @@ def export_csv(key: str, server: subprocess.Popen) -> tuple[float, int, float, f
     with httpx.stream("GET", f"http://127.0.0.1:{PORT}/api/v1/workflows/wf_big/analytics/export",
                       params={"start_date": DAY0, "end_date": "2026-12-31", "format": "csv"},
                       headers={"Authorization": f"Bearer {key}"}, timeout=300) as response:
-        for chunk in response.iter_bytes():
+        for chunk in response.iter_bytes(1 << 20):
             rows += chunk.count(b"\n")
             peak = max(peak, process.memory_info().rss / 2**20)
     return time.perf_counter() - started, rows - 1, before, peak
