@@ -23,8 +23,7 @@ class Summary(BaseModel):
 
 
 class TrendPoint(BaseModel):
-    date: str | None = None
-    hour: str | None = None
+    date: str  # the day (YYYY-MM-DD), the week's Monday, or the hour (ISO timestamp) when hourly
     new_enrollments: int
     completions: int
     conversions: int

@@ -110,10 +110,9 @@ def trends(conn, workflow_id: str, account_id: str, period: Period, tz: ZoneInfo
     out = []
     for row in rows:
         bucket = row["bucket"]
-        key = "hour" if granularity == "hourly" else "date"
         label = bucket.isoformat() if granularity == "hourly" else (
             bucket.date() if isinstance(bucket, dt.datetime) else bucket).isoformat()
-        out.append({key: label, "new_enrollments": int(row["new_enrollments"]),
+        out.append({"date": label, "new_enrollments": int(row["new_enrollments"]),
                     "completions": int(row["completions"]), "conversions": int(row["conversions"])})
     return out
 

@@ -48,8 +48,9 @@ def analytics_body(conn, workflow_id: str, account_id: str, period: Period, gran
     return body
 
 
+# Unset, not None: `comparison` appears only when asked for, null rates stay null.
 @router.get("/{workflow_id}/analytics", response_model=WorkflowAnalytics,
-            response_model_exclude_none=False)
+            response_model_exclude_unset=True)
 def workflow_analytics(workflow_id: str, period: DateRange, caller: Reader, conn: Conn,
                        granularity: Granularity = "daily",
                        compare: Annotated[Literal["previous_period"] | None, Query()] = None,
