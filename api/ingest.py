@@ -34,7 +34,10 @@ def parse_body(body: bytes, content_type: str) -> list:
             try:
                 events.append(orjson.loads(line))
             except orjson.JSONDecodeError:
-                events.append(Rejected(f"not JSON: {line[:60].decode('utf-8', 'replace')!r}"))
+                text_line = line.decode("utf-8", "replace")
+                rejected = Rejected(f"not JSON: {text_line[:60]!r}")
+                rejected.raw = text_line  # kept whole in raw.events_rejected
+                events.append(rejected)
     if len(events) > MAX_EVENTS:
         raise bad_request(f"{len(events):,} events in one request; at most {MAX_EVENTS:,}")
     return events
@@ -56,7 +59,7 @@ def ingest(conn, events: list, account_id: str, source: str) -> dict:
         except Rejected as reason:
             outcomes.append({"index": index, "event_id": event_id, "status": "rejected",
                              "reason": str(reason)})
-            raw = event.args[0] if isinstance(event, Rejected) else orjson.dumps(event).decode()
+            raw = event.raw if isinstance(event, Rejected) else orjson.dumps(event).decode()
             rejected.append((index + 1, raw, str(reason)))
             continue
         if key in lines:

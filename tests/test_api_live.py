@@ -70,11 +70,14 @@ def test_ingest_reports_each_event(api, ingestor):
                  )[0]["n"] == 1
 
 
-def test_ingest_ndjson_and_limits(ingestor):
+def test_ingest_ndjson_and_limits(api, ingestor):
     lines = "\n".join([json.dumps(enrolment("nd_1", "N5")), "{not json", ""])
     result = ingestor.post("/api/v1/events", content=lines,
                            headers={"Content-Type": "application/x-ndjson"}).json()
     assert [r["status"] for r in result["results"]] == ["accepted", "rejected"]
+    kept = query(api[1], "select raw_line from raw.events_rejected where line_number = 2"
+                         " and reason like 'not JSON%%'")
+    assert [r["raw_line"] for r in kept] == ["{not json"]
     too_many = ingestor.post("/api/v1/events", json=[{}] * 10_001)
     assert too_many.status_code == 400 and "at most 10,000" in too_many.json()["error"]["message"]
     assert ingestor.post("/api/v1/events", content=b"[1,").status_code == 400
