@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from tests.api_server import client
-from tests.helpers import query
+from tests.helpers import execute, query
 from tests.test_api import MAR, WF, api, new_key  # noqa: F401 - the module's own server
 
 pytestmark = pytest.mark.db
@@ -179,6 +179,25 @@ def test_marts_not_built_yet_answer_a_clear_404(api):
         assert http.get("/api/v1/experiments/exp_x/results").json()["error"]["code"] == \
             "not_found"
 
+
+
+def test_marts_built_later_are_served(api):
+    base, settings = api
+    execute(settings, "create table marts.metric_anomalies (account_id text, workflow_id text,"
+                      " date date, metric text, value numeric, expected numeric)")
+    execute(settings, "insert into marts.metric_anomalies values"
+                      " ('acc_a', 'wf_main', '2026-03-02', 'failed', 2, 0.1),"
+                      " ('acc_a', 'wf_main', '2026-04-01', 'failed', 5, 0.1)")
+    execute(settings, "create table marts.metric_forecasts (forecast_date date, value numeric)")
+    try:
+        with client(base, new_key(settings)) as http:
+            body = http.get(f"{WF}/anomalies", params=MAR).json()
+            assert [(a["date"], a["metric"], a["value"]) for a in body["anomalies"]] == [
+                ("2026-03-02", "failed", 2.0)]
+            odd = http.get(f"{WF}/forecast")  # a table without the columns it filters on
+            assert odd.status_code == 404 and "lacks a column" in odd.json()["error"]["message"]
+    finally:
+        execute(settings, "drop table marts.metric_anomalies, marts.metric_forecasts")
 
 # --- the BI role ----------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Literal
 
+import psycopg
 from fastapi import APIRouter, Query
 from psycopg import sql
 from pydantic import BaseModel, Field
@@ -134,7 +135,13 @@ def _optional_mart(conn, table: str, where: str, params: dict, order: str) -> li
         return None
     query = sql.SQL("select * from {} where {} order by {}").format(
         sql.Identifier("marts", table), sql.SQL(where), sql.SQL(order))
-    return _rows(conn.execute(query, params))
+    try:
+        return _rows(conn.execute(query, params))
+    except psycopg.errors.UndefinedColumn as exc:
+        # Built by another asset whose columns may differ from what this endpoint filters on.
+        raise ApiError(404, "not_available",
+                       f"marts.{table} exists but lacks a column this endpoint needs: "
+                       f"{exc.diag.message_primary}") from None
 
 
 def _absent(table: str) -> ApiError:
