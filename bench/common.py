@@ -15,7 +15,7 @@ from orchestration import migrate, warehouse
 from orchestration.settings import PROJECT_DIR, Settings, with_database
 
 BENCH_HOME = PROJECT_DIR / "bench" / "out" / "wfa"
-BENCH_PORT = 54339
+BENCH_PORT = int(os.environ.get("WFA_BENCH_PORT", "54339"))  # another port when several run
 
 
 @contextmanager

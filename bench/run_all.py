@@ -19,3 +19,5 @@ if __name__ == "__main__":
     subprocess.run([sys.executable, str(HERE / "bench_checks.py"), "--events", events],
                    check=True)
     subprocess.run([sys.executable, str(HERE / "bench_analytics.py")], check=True)
+    subprocess.run([sys.executable, str(HERE / "bench_api.py"),
+                    "--enrolments", os.environ.get("BENCH_ENROLMENTS", "1000000")], check=True)

@@ -82,6 +82,76 @@ def db_migrate() -> None:
     click.echo(f"applied: {', '.join(applied)}" if applied else "up to date")
 
 
+@db.command("grant-bi")
+@click.option("--role", default="wfa_bi", show_default=True, help="Name of the read-only role.")
+@click.option("--password", envvar="WFA_BI_PASSWORD", default=None,
+              help="Its password (or WFA_BI_PASSWORD); without one it can only log in locally "
+                   "where the server trusts it.")
+def db_grant_bi(role: str, password: str | None) -> None:
+    """Create (or update) a login role for BI tools that reads schema marts and nothing else."""
+    from orchestration.bi_role import grant_bi
+    from orchestration.runtime import ensure_warehouse
+
+    settings = get_settings()
+    ensure_warehouse(settings)
+    grant_bi(settings.warehouse_url, role, password)
+    click.echo(f"role {role} can read schema marts (current and future tables) and nothing else")
+
+
+# --- wfa apikey -----------------------------------------------------------------------------
+
+@main.group()
+def apikey() -> None:
+    """API keys of the HTTP API: one account, a role and scopes each; stored hashed."""
+
+
+@apikey.command("create")
+@click.option("--account", required=True, help="The account the key reads and writes.")
+@click.option("--role", type=click.Choice(["viewer", "admin"]), default="viewer", show_default=True)
+@click.option("--scope", "scopes", multiple=True, type=click.Choice(["read", "ingest"]),
+              help="read and/or ingest (repeat; default: read, plus ingest for admin).")
+def apikey_create(account: str, role: str, scopes: tuple[str, ...]) -> None:
+    """Create a key and print it once: it is not stored, only its hash."""
+    from api.keys import create_key
+    from orchestration.runtime import ensure_warehouse
+
+    settings = get_settings()
+    ensure_warehouse(settings)
+    chosen = list(scopes) or (["read", "ingest"] if role == "admin" else ["read"])
+    key_id, key = create_key(settings.warehouse_url, account, role, chosen)
+    click.echo(key)
+    click.echo(f"key id {key_id}: account {account}, role {role}, scopes {','.join(chosen)}"
+               " (the key is shown only now)", err=True)
+
+
+@apikey.command("revoke")
+@click.argument("key")
+def apikey_revoke(key: str) -> None:
+    """Revoke a key, given the key or its id."""
+    from api.keys import revoke_key
+
+    if not revoke_key(get_settings().warehouse_url, key):
+        raise click.ClickException("no live key matches")
+    click.echo("revoked")
+
+
+# --- wfa serve ------------------------------------------------------------------------------
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+@click.option("--workers", default=1, show_default=True)
+def serve(host: str, port: int, workers: int) -> None:
+    """Start the HTTP API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from orchestration.runtime import ensure_warehouse
+
+    ensure_warehouse(get_settings())
+    click.echo(f"API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
+    uvicorn.run("api.main:app", host=host, port=port, workers=workers, log_level="warning")
+
+
 # --- wfa load -------------------------------------------------------------------------------
 
 @main.command("load")

@@ -45,6 +45,14 @@ class Settings(BaseSettings):
         default=None, description="Fit at most this many forecast series (the rest are skipped).")
     analytics_workers: int | None = Field(
         default=None, description="Processes fitting forecasts in parallel; default: every core.")
+    api_rate_limit_per_minute: int = Field(default=60, description="Requests per minute per API key.")
+    api_pool_max: int = Field(default=10, description="Most warehouse connections the API holds.")
+    api_stream_poll_seconds: float = Field(
+        default=1.0, description="How often the live stream looks for new events.")
+    api_stream_min_gap_seconds: float = Field(
+        default=5.0, description="Least time between two updates sent on one stream.")
+    api_stream_heartbeat_seconds: float = Field(
+        default=15.0, description="A heartbeat comment after this long without an update.")
 
     @property
     def embedded(self) -> bool:

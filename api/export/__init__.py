@@ -1,0 +1,1 @@
+"""Exports of a workflow's analytics: CSV (streamed), JSON, PDF."""

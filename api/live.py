@@ -1,0 +1,131 @@
+"""The live counters behind the stream: the marts' figures plus raw events received since a cursor.
+
+One hub task polls raw.events for all watched workflows at once (by workflow_id and received_at,
+indexed), so a thousand open streams cost one query per poll, not a thousand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections import Counter, defaultdict
+
+from psycopg_pool import ConnectionPool
+
+# How raw events move the live counters.
+EFFECTS = {
+    "execution.enrolled": {"total_enrolled": 1, "currently_active": 1},
+    "execution.completed": {"completed": 1, "currently_active": -1},
+    "goal.achieved": {"goals_achieved": 1},
+    "execution.failed": {"failed": 1, "currently_active": -1},
+    "execution.exited": {"exited": 1, "currently_active": -1},
+}
+# Events are stamped with their transaction's start; a small lag lets slow commits land first.
+COMMIT_LAG = dt.timedelta(seconds=1)
+
+BASELINE = """
+select d.total_enrolled, d.currently_active,
+       (select sum(completed) from marts.fct_workflow_daily t
+         where t.workflow_id = d.workflow_id) as completed,
+       (select sum(goals_achieved) from marts.fct_workflow_daily t
+         where t.workflow_id = d.workflow_id) as goals_achieved,
+       (select sum(failed) from marts.fct_workflow_daily t
+         where t.workflow_id = d.workflow_id) as failed,
+       (select sum(exited) from marts.fct_workflow_daily t
+         where t.workflow_id = d.workflow_id) as exited
+from marts.fct_workflow_daily d
+where d.workflow_id = %s order by d.date desc limit 1
+"""
+COUNTS = """
+select workflow_id, event_type, count(*) as n from raw.events
+where workflow_id = any(%(wfs)s) and received_at > %(since)s and received_at <= %(until)s
+group by 1, 2
+"""
+
+
+def baseline(conn, workflow_id: str) -> dict[str, int]:
+    row = conn.execute(BASELINE, (workflow_id,)).fetchone()
+    keys = ("total_enrolled", "currently_active", "completed", "goals_achieved", "failed", "exited")
+    return {k: int(row[k] or 0) if row else 0 for k in keys}
+
+
+def now_cursor(conn) -> dt.datetime:
+    return conn.execute("select clock_timestamp() - %s as t", (COMMIT_LAG,)).fetchone()["t"]
+
+
+def counts_between(conn, workflow_ids: list[str], since: dt.datetime,
+                   until: dt.datetime) -> dict[str, Counter]:
+    changes: dict[str, Counter] = defaultdict(Counter)
+    for row in conn.execute(COUNTS, {"wfs": workflow_ids, "since": since, "until": until}):
+        for metric, sign in EFFECTS.get(row["event_type"], {}).items():
+            changes[row["workflow_id"]][metric] += sign * row["n"]
+    return changes
+
+
+def cursor_id(moment: dt.datetime) -> str:
+    return str(int(moment.timestamp() * 1_000_000))
+
+
+def parse_cursor(text: str | None) -> dt.datetime | None:
+    if not text or not text.isdigit():
+        return None
+    try:
+        return dt.datetime.fromtimestamp(int(text) / 1_000_000, dt.timezone.utc)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+class Hub:
+    """Polls for new events of the watched workflows and fans them out to the streams."""
+
+    def __init__(self, pool: ConnectionPool, poll_seconds: float):
+        self.pool, self.poll_seconds = pool, poll_seconds
+        self.subscribers: dict[str, set[asyncio.Queue]] = defaultdict(set)
+        self.cursor: dt.datetime | None = None
+        self._task: asyncio.Task | None = None
+
+    def subscribe(self, workflow_id: str) -> asyncio.Queue:
+        queue: asyncio.Queue = asyncio.Queue()
+        self.subscribers[workflow_id].add(queue)
+        if self._task is None:
+            self._task = asyncio.create_task(self._run())
+        return queue
+
+    def unsubscribe(self, workflow_id: str, queue: asyncio.Queue) -> None:
+        self.subscribers[workflow_id].discard(queue)
+        if not self.subscribers[workflow_id]:
+            del self.subscribers[workflow_id]
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    async def current_cursor(self) -> dt.datetime:
+        if self.cursor is None:
+            self.cursor = await asyncio.to_thread(self._now)
+        return self.cursor
+
+    def _now(self) -> dt.datetime:
+        with self.pool.connection() as conn:
+            return now_cursor(conn)
+
+    def _poll(self, workflow_ids: list[str], since: dt.datetime):
+        with self.pool.connection() as conn:
+            until = now_cursor(conn)
+            return until, counts_between(conn, workflow_ids, since, until)
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.poll_seconds)
+            watched = list(self.subscribers)
+            if not watched:
+                continue
+            since = await self.current_cursor()
+            try:
+                until, changes = await asyncio.to_thread(self._poll, watched, since)
+            except Exception:  # noqa: BLE001 - a failed poll is retried at the next tick
+                continue
+            self.cursor = until
+            for workflow_id in watched:
+                for queue in list(self.subscribers.get(workflow_id, ())):
+                    queue.put_nowait((since, until, changes.get(workflow_id, Counter())))

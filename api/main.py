@@ -1,0 +1,47 @@
+"""The FastAPI application: `uvicorn api.main:app`, or `wfa serve`."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from psycopg_pool import PoolTimeout
+
+from api import errors
+from api.db import open_pool
+from api.live import Hub
+from api.ratelimit import RateLimiter
+from api.routes import events, exports, health, jobs, platform, stream, workflows
+from orchestration.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.settings = settings or get_settings()
+        app.state.pool = open_pool(app.state.settings)
+        app.state.rate_limiter = RateLimiter(app.state.settings.api_rate_limit_per_minute)
+        app.state.hub = Hub(app.state.pool, app.state.settings.api_stream_poll_seconds)
+        try:
+            yield
+        finally:
+            await app.state.hub.close()
+            app.state.pool.close()
+
+    app = FastAPI(title="workflow-analytics API", version="1.0.0", lifespan=lifespan,
+                  description="Workflow and platform analytics read from the marts; event "
+                              "ingestion; a live stream. Authenticate with `Authorization: "
+                              "Bearer <key>` (keys from `wfa apikey create`).")
+    errors.install(app)
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_timeout(_, exc):
+        return JSONResponse(errors.error_body("unavailable", "the warehouse does not answer"), 503)
+
+    for module in (health, workflows, exports, stream, jobs, events, platform):
+        app.include_router(module.router)
+    return app
+
+
+app = create_app()

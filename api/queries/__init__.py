@@ -1,0 +1,1 @@
+"""SQL over the marts, one module per resource; always parameterised."""

@@ -1,0 +1,198 @@
+"""Account-wide analytics: executions, errors, rankings, costs, budgets, retention, and the
+marts written by the forecasting, anomaly and experiment assets when they exist."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Literal
+
+import psycopg
+from fastapi import APIRouter, Query
+from psycopg import sql
+from pydantic import BaseModel, Field
+
+from api.db import table_exists
+from api.deps import Admin, Conn, Reader
+from api.errors import ApiError, not_found
+from api.params import Granularity, PlatformRange, DateRange
+from api.queries import platform as q
+from api.queries.workflows import UNITS, bounds
+from api.routes.workflows import owned
+from api.params import parse_tz
+
+router = APIRouter(prefix="/api/v1", tags=["platform"])
+
+
+def _num(value):
+    return float(value) if isinstance(value, Decimal) else value
+
+
+def _rows(cursor) -> list[dict]:
+    return [{k: (v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else _num(v))
+             for k, v in row.items()} for row in cursor]
+
+
+def _params(caller, period, unit: str = "day") -> dict:
+    start, end = bounds(period, parse_tz(None))
+    return {"acc": caller.account_id, "start": start, "end": end, "first": period.start,
+            "last": period.end, "unit": unit}
+
+
+@router.get("/analytics/executions")
+def executions(period: PlatformRange, caller: Reader, conn: Conn,
+               granularity: Granularity = "daily",
+               group_by: Literal["workflow", "trigger_type", "status", "none"] = "none"):
+    params = _params(caller, period, UNITS[granularity])
+    if group_by == "status":
+        rows = _rows(conn.execute(q.BY_STATUS, params))
+    else:
+        query = sql.SQL(q.EXECUTIONS).format(group=sql.SQL(q.GROUPS[group_by]))
+        rows = _rows(conn.execute(query, params))
+    return {"from": period.start.isoformat(), "to": period.end.isoformat(),
+            "granularity": granularity, "group_by": group_by, "series": rows}
+
+
+@router.get("/analytics/executions/summary")
+def executions_summary(period: PlatformRange, caller: Reader, conn: Conn):
+    row = _rows(conn.execute(q.SUMMARY, _params(caller, period)))[0]
+    total = row["executions"]
+    row["success_rate"] = round(row["succeeded"] * 100 / total, 2) if total else None
+    row["failure_rate"] = round(row["failed"] * 100 / total, 2) if total else None
+    return {"from": period.start.isoformat(), "to": period.end.isoformat(), **row}
+
+
+@router.get("/analytics/executions/errors")
+def executions_errors(period: PlatformRange, caller: Reader, conn: Conn):
+    before = period.__class__(period.start - dt.timedelta(days=period.days),
+                              period.start - dt.timedelta(days=1))
+    params = {**_params(caller, period), "pfirst": before.start, "plast": before.end}
+    rows = _rows(conn.execute(q.ERRORS, params))
+    total = sum(r["errors"] for r in rows)
+    for r in rows:
+        r["share"] = round(r["errors"] * 100 / total, 2) if total else None
+        r["trend"] = ("new" if not r["previous_errors"] and r["errors"] else
+                      "up" if r["errors"] > r["previous_errors"] else
+                      "down" if r["errors"] < r["previous_errors"] else "flat")
+    return {"from": period.start.isoformat(), "to": period.end.isoformat(),
+            "total_errors": total, "by_error_type": rows}
+
+
+@router.get("/analytics/workflows/rankings")
+def rankings(period: PlatformRange, caller: Reader, conn: Conn,
+             by: Literal["slowest", "failure_rate", "cost"] = "slowest",
+             limit: Annotated[int, Query(ge=1, le=100)] = 10):
+    rows = _rows(conn.execute(q.RANKINGS[by], {**_params(caller, period), "limit": limit}))
+    return {"by": by, "rankings": rows}
+
+
+@router.get("/analytics/costs")
+def costs(period: PlatformRange, caller: Reader, conn: Conn, granularity: Granularity = "daily"):
+    if granularity == "hourly":
+        raise ApiError(400, "bad_request", "costs are daily or weekly")
+    rows = _rows(conn.execute(q.COSTS, _params(caller, period, UNITS[granularity])))
+    return {"total_cost_usd": sum(r["cost_usd"] or 0 for r in rows),
+            "total_credits": sum(r["credits"] or 0 for r in rows), "series": rows}
+
+
+@router.get("/analytics/costs/breakdown")
+def costs_breakdown(period: PlatformRange, caller: Reader, conn: Conn,
+                    by: Literal["action_type", "workflow"] = "action_type"):
+    query = sql.SQL(q.BREAKDOWN).format(group=sql.Identifier(q.BREAKDOWN_GROUPS[by]))
+    return {"by": by, "breakdown": _rows(conn.execute(query, _params(caller, period)))}
+
+
+class Budget(BaseModel):
+    monthly_budget_usd: Decimal = Field(ge=0, le=10**12)
+    alert_threshold_pct: Decimal = Field(default=Decimal(80), gt=0, le=100)
+
+
+@router.put("/analytics/costs/budgets")
+def put_budget(budget: Budget, caller: Admin, conn: Conn):
+    conn.execute(
+        "insert into platform.budgets (account_id, monthly_budget_usd, alert_threshold_pct)"
+        " values (%s, %s, %s) on conflict (account_id) do update set"
+        " monthly_budget_usd = excluded.monthly_budget_usd,"
+        " alert_threshold_pct = excluded.alert_threshold_pct, updated_at = now()",
+        (caller.account_id, budget.monthly_budget_usd, budget.alert_threshold_pct))
+    return {"account_id": caller.account_id, "monthly_budget_usd": float(budget.monthly_budget_usd),
+            "alert_threshold_pct": float(budget.alert_threshold_pct)}
+
+
+@router.get("/analytics/retention")
+def retention(period: PlatformRange, caller: Reader, conn: Conn,
+              cohort_type: Literal["user", "workflow", "contact"] = "user",
+              grain: Literal["day", "week", "month"] = "week"):
+    rows = _rows(conn.execute(q.RETENTION, {**_params(caller, period), "cohort_type": cohort_type,
+                                           "grain": grain}))
+    return {"cohort_type": cohort_type, "grain": grain, "cohorts": rows}
+
+
+# --- marts written by Python assets; served once they exist ---------------------------------
+
+def _optional_mart(conn, table: str, where: str, params: dict, order: str) -> list[dict] | None:
+    if not table_exists(conn, "marts", table):
+        return None
+    query = sql.SQL("select * from {} where {} order by {}").format(
+        sql.Identifier("marts", table), sql.SQL(where), sql.SQL(order))
+    try:
+        return _rows(conn.execute(query, params))
+    except psycopg.errors.UndefinedColumn as exc:
+        # Built by another asset whose columns may differ from what this endpoint filters on.
+        raise ApiError(404, "not_available",
+                       f"marts.{table} exists but lacks a column this endpoint needs: "
+                       f"{exc.diag.message_primary}") from None
+
+
+def _absent(table: str) -> ApiError:
+    return ApiError(404, "not_available", f"marts.{table} has not been built in this warehouse yet")
+
+
+@router.get("/analytics/costs/forecast")
+def costs_forecast(caller: Reader, conn: Conn):
+    rows = _optional_mart(conn, "metric_forecasts", "account_id = %(acc)s and metric like 'cost%%'",
+                          {"acc": caller.account_id}, "1")
+    if rows is None:
+        raise _absent("metric_forecasts")
+    budget = conn.execute("select monthly_budget_usd, alert_threshold_pct from platform.budgets"
+                          " where account_id = %s", (caller.account_id,)).fetchone()
+    alerts = _optional_mart(conn, "budget_alerts", "account_id = %(acc)s",
+                            {"acc": caller.account_id}, "1")
+    return {"forecast": rows, "budget": None if budget is None else _rows([budget])[0],
+            "budget_alerts": alerts or []}
+
+
+@router.get("/workflows/{workflow_id}/analytics/anomalies")
+def workflow_anomalies(workflow_id: str, period: DateRange, caller: Reader, conn: Conn):
+    owned(conn, workflow_id, caller.account_id)
+    rows = _optional_mart(conn, "metric_anomalies",
+                          "workflow_id = %(wf)s and date between %(first)s and %(last)s",
+                          {"wf": workflow_id, "first": period.start, "last": period.end}, "1")
+    if rows is None:
+        raise _absent("metric_anomalies")
+    return {"workflow_id": workflow_id, "anomalies": rows}
+
+
+@router.get("/workflows/{workflow_id}/analytics/forecast")
+def workflow_forecast(workflow_id: str, caller: Reader, conn: Conn):
+    owned(conn, workflow_id, caller.account_id)
+    rows = _optional_mart(conn, "metric_forecasts", "workflow_id = %(wf)s",
+                          {"wf": workflow_id}, "1")
+    if rows is None:
+        raise _absent("metric_forecasts")
+    return {"workflow_id": workflow_id, "forecast": rows}
+
+
+@router.get("/experiments/{experiment_id}/results")
+def experiment_results(experiment_id: str, caller: Reader, conn: Conn):
+    known = conn.execute(
+        "select x.experiment_id from raw.experiments x join marts.dim_workflows w"
+        " using (workflow_id) where x.experiment_id = %s and w.account_id = %s",
+        (experiment_id, caller.account_id)).fetchone()
+    if known is None:
+        raise not_found(f"experiment {experiment_id!r}")
+    rows = _optional_mart(conn, "experiment_results", "experiment_id = %(id)s",
+                          {"id": experiment_id}, "1")
+    if rows is None:
+        raise _absent("experiment_results")
+    return {"experiment_id": experiment_id, "results": rows}

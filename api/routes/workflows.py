@@ -1,0 +1,81 @@
+"""A workflow's analytics: summary and trends, funnel, actions (seed SPEC-WFL-009 shapes)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from api.deps import Conn, Reader
+from api.errors import not_found
+from api.models import Actions, Funnel, WorkflowAnalytics
+from api.params import DateRange, Granularity, Period, parse_tz
+from api.queries import workflows as q
+
+router = APIRouter(prefix="/api/v1/workflows", tags=["workflows"])
+
+DELTA_KEYS = ("total_enrolled", "currently_active", "completed", "completion_rate",
+              "goals_achieved", "conversion_rate", "average_duration_hours")
+
+
+def owned(conn, workflow_id: str, account_id: str) -> dict:
+    workflow = q.find_workflow(conn, workflow_id, account_id)
+    if workflow is None:
+        raise not_found(f"workflow {workflow_id!r}")
+    return workflow
+
+
+def period_out(period: Period) -> dict:
+    return {"start_date": period.start.isoformat(), "end_date": period.end.isoformat()}
+
+
+def deltas(current: dict, previous: dict) -> dict:
+    return {k: None if current[k] is None or previous[k] is None
+            else round(current[k] - previous[k], 4) for k in DELTA_KEYS}
+
+
+def analytics_body(conn, workflow_id: str, account_id: str, period: Period, granularity: str,
+                   tz: str | None, compare: str | None) -> dict:
+    zone = parse_tz(tz)
+    summary = q.summary(conn, workflow_id, account_id, period, zone)
+    body = {"workflow_id": workflow_id, "period": period_out(period), "summary": summary,
+            "trends": q.trends(conn, workflow_id, account_id, period, zone, granularity)}
+    if compare == "previous_period":
+        before = period.previous()
+        previous = q.summary(conn, workflow_id, account_id, before, zone)
+        body["comparison"] = {"period": period_out(before), "summary": previous,
+                              "deltas": deltas(summary, previous)}
+    return body
+
+
+# Unset, not None: `comparison` appears only when asked for, null rates stay null.
+@router.get("/{workflow_id}/analytics", response_model=WorkflowAnalytics,
+            response_model_exclude_unset=True)
+def workflow_analytics(workflow_id: str, period: DateRange, caller: Reader, conn: Conn,
+                       granularity: Granularity = "daily",
+                       compare: Annotated[Literal["previous_period"] | None, Query()] = None,
+                       tz: Annotated[str | None, Query(description="IANA zone, e.g. Europe/Paris")] = None):
+    owned(conn, workflow_id, caller.account_id)
+    return analytics_body(conn, workflow_id, caller.account_id, period, granularity, tz, compare)
+
+
+def funnel_body(conn, workflow: dict, account_id: str, period: Period, version: int | None) -> dict:
+    steps = q.funnel_steps(conn, workflow["workflow_id"], account_id,
+                           version or workflow["latest_version"], period)
+    summary = q.summary(conn, workflow["workflow_id"], account_id, period, parse_tz(None))
+    return {"workflow_id": workflow["workflow_id"], "funnel_steps": steps,
+            "overall_conversion": summary["conversion_rate"], "bottleneck_step": q.bottleneck(steps)}
+
+
+@router.get("/{workflow_id}/analytics/funnel", response_model=Funnel)
+def workflow_funnel(workflow_id: str, period: DateRange, caller: Reader, conn: Conn,
+                    version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None):
+    workflow = owned(conn, workflow_id, caller.account_id)
+    return funnel_body(conn, workflow, caller.account_id, period, version)
+
+
+@router.get("/{workflow_id}/analytics/actions", response_model=Actions)
+def workflow_actions(workflow_id: str, period: DateRange, caller: Reader, conn: Conn):
+    owned(conn, workflow_id, caller.account_id)
+    return {"workflow_id": workflow_id,
+            "actions": q.actions(conn, workflow_id, caller.account_id, period)}
