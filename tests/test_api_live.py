@@ -187,17 +187,19 @@ def test_marts_not_built_yet_answer_a_clear_404(api):
 
 def test_marts_built_later_are_served(api):
     base, settings = api
+    # the columns of the tables the analytics assets write (assets/analytics)
     execute(settings, "create table marts.metric_anomalies (account_id text, workflow_id text,"
-                      " date date, metric text, value numeric, expected numeric)")
+                      " metric text, grain text, ts timestamptz, value double precision,"
+                      " expected double precision)")
     execute(settings, "insert into marts.metric_anomalies values"
-                      " ('acc_a', 'wf_main', '2026-03-02', 'failed', 2, 0.1),"
-                      " ('acc_a', 'wf_main', '2026-04-01', 'failed', 5, 0.1)")
+                      " ('acc_a', 'wf_main', 'error_rate', 'day', '2026-03-02', 2, 0.1),"
+                      " ('acc_a', 'wf_main', 'error_rate', 'day', '2026-04-01', 5, 0.1)")
     execute(settings, "create table marts.metric_forecasts (forecast_date date, value numeric)")
     try:
         with client(base, new_key(settings)) as http:
             body = http.get(f"{WF}/anomalies", params=MAR).json()
-            assert [(a["date"], a["metric"], a["value"]) for a in body["anomalies"]] == [
-                ("2026-03-02", "failed", 2.0)]
+            assert [(a["ts"][:10], a["metric"], a["value"]) for a in body["anomalies"]] == [
+                ("2026-03-02", "error_rate", 2.0)]
             odd = http.get(f"{WF}/forecast")  # a table without the columns it filters on
             assert odd.status_code == 404 and "lacks a column" in odd.json()["error"]["message"]
     finally:

@@ -150,8 +150,8 @@ def _absent(table: str) -> ApiError:
 
 @router.get("/analytics/costs/forecast")
 def costs_forecast(caller: Reader, conn: Conn):
-    rows = _optional_mart(conn, "metric_forecasts", "account_id = %(acc)s and metric like 'cost%%'",
-                          {"acc": caller.account_id}, "1")
+    rows = _optional_mart(conn, "metric_forecasts", "account_id = %(acc)s and workflow_id is null and metric like 'cost%%'",
+                          {"acc": caller.account_id}, "ds")
     if rows is None:
         raise _absent("metric_forecasts")
     budget = conn.execute("select monthly_budget_usd, alert_threshold_pct from platform.budgets"
@@ -166,8 +166,8 @@ def costs_forecast(caller: Reader, conn: Conn):
 def workflow_anomalies(workflow_id: str, period: DateRange, caller: Reader, conn: Conn):
     owned(conn, workflow_id, caller.account_id)
     rows = _optional_mart(conn, "metric_anomalies",
-                          "workflow_id = %(wf)s and date between %(first)s and %(last)s",
-                          {"wf": workflow_id, "first": period.start, "last": period.end}, "1")
+                          "workflow_id = %(wf)s and (ts at time zone 'UTC')::date between %(first)s and %(last)s",
+                          {"wf": workflow_id, "first": period.start, "last": period.end}, "ts, metric")
     if rows is None:
         raise _absent("metric_anomalies")
     return {"workflow_id": workflow_id, "anomalies": rows}
@@ -177,7 +177,7 @@ def workflow_anomalies(workflow_id: str, period: DateRange, caller: Reader, conn
 def workflow_forecast(workflow_id: str, caller: Reader, conn: Conn):
     owned(conn, workflow_id, caller.account_id)
     rows = _optional_mart(conn, "metric_forecasts", "workflow_id = %(wf)s",
-                          {"wf": workflow_id}, "1")
+                          {"wf": workflow_id}, "metric, ds")
     if rows is None:
         raise _absent("metric_forecasts")
     return {"workflow_id": workflow_id, "forecast": rows}
