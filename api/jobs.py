@@ -43,6 +43,7 @@ def _run(pool: ConnectionPool, settings, job_id: str) -> None:
 
             from orchestration.definitions import build_definitions
             from orchestration.defs.jobs import REFRESH_ALL as REFRESH_JOB
+            from orchestration.defs.jobs import refresh_tags
             from orchestration.runtime import prepare_dagster
             from orchestration.warehouse import ensure_databases
 
@@ -53,7 +54,7 @@ def _run(pool: ConnectionPool, settings, job_id: str) -> None:
             _set(pool, job_id, run_id=run_id)
             with dg.DagsterInstance.get() as instance:
                 result = job.execute_in_process(instance=instance, raise_on_error=False,
-                                                run_id=run_id)
+                                                run_id=run_id, tags=refresh_tags())
             _set(pool, job_id, status="success" if result.success else "failure",
                  detail=None if result.success else "the Dagster run failed; see its logs")
         except Exception as exc:  # noqa: BLE001 - the job records why it failed

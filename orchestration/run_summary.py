@@ -8,14 +8,23 @@ from collections.abc import Callable
 import dagster as dg
 
 
-def run_job(job_name: str, echo: Callable[[str], None] = print) -> bool:
+def run_job(job_name: str, echo: Callable[[str], None] = print,
+            tags: dict[str, str] | None = None) -> bool:
+    """Run the job in process; a refresh job over the days new events touched unless `tags`
+    name the partitions."""
     from orchestration.definitions import build_definitions
+    from orchestration.defs.jobs import refresh_tags
 
     job = build_definitions().resolve_job_def(job_name)
+    if tags is None and job.partitions_def is not None:
+        tags = refresh_tags()
+    if tags:
+        echo(f"partitions {tags.get('dagster/asset_partition_range_start')} to "
+             f"{tags.get('dagster/asset_partition_range_end')}")
     started = time.monotonic()
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
-            instance=instance, raise_on_error=False,
+            instance=instance, raise_on_error=False, tags=tags,
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}})
     seconds = time.monotonic() - started
     materialised = [e.asset_key.to_user_string() for e in result.get_asset_materialization_events()]

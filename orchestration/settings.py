@@ -45,6 +45,13 @@ class Settings(BaseSettings):
         default=None, description="Fit at most this many forecast series (the rest are skipped).")
     analytics_workers: int | None = Field(
         default=None, description="Processes fitting forecasts in parallel; default: every core.")
+    partitions_start: str = Field(
+        default="2025-01-01", description="First day of the marts' daily partitions (UTC).")
+    incremental_overlap_seconds: int = Field(
+        default=300, description="An incremental refresh also re-reads the events received this "
+        "long before its watermark (loads still committing when the last one looked).")
+    freshness_sensor_seconds: int = Field(
+        default=30, description="How often the freshness sensor looks for newly received events.")
     api_rate_limit_per_minute: int = Field(default=60, description="Requests per minute per API key.")
     api_pool_max: int = Field(default=10, description="Most warehouse connections the API holds.")
     api_stream_poll_seconds: float = Field(

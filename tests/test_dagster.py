@@ -68,8 +68,10 @@ def test_in_process_run_materialises_every_asset_and_the_numbers_reconcile(
     monkeypatch.setenv("WFA_DATABASE_URL", warehouse.warehouse_url)
     monkeypatch.setenv("WFA_FORECAST_MAX_SERIES", "2")  # Prophet fits are tested elsewhere
 
+    from orchestration.defs.jobs import refresh_tags
+
     result = definitions.resolve_job_def("refresh_all").execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False, tags=refresh_tags())
 
     assert result.success
     materialised = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}

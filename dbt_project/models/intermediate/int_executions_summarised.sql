@@ -1,10 +1,17 @@
-{{ config(tags=['heavy']) }}
+{{ config(
+    tags=['heavy'],
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='execution_id',
+    indexes=[{'columns': ['execution_id'], 'unique': true}, {'columns': ['last_event_at']}]
+) }}
 
 -- One row per execution, in one pass over its execution-level events (execution.*,
 -- goal.achieved). The status depends only on which events exist, never on their order:
 -- goal_achieved > completed > error > exited > active. ended_at is the earliest terminal event
 -- (goal.achieved, execution.completed, execution.failed, execution.exited). Its step counts and
--- costs are added in fct_executions, from int_step_outcomes_extracted.
+-- costs are added in fct_executions, from int_step_outcomes_extracted. Incremental: a window run
+-- re-summarises the executions with an event in the window (macros/window.sql).
 with execution_events as (
 
     select
@@ -29,6 +36,11 @@ with execution_events as (
         'execution.enrolled', 'execution.completed', 'execution.failed', 'execution.exited',
         'goal.achieved'
     )
+    -- a window run re-summarises the executions with an event in the window, from all their
+    -- events
+    {% if is_incremental() %}
+    and execution_id in ({{ wfa_window_execution_ids() }})
+    {% endif %}
 
 ),
 

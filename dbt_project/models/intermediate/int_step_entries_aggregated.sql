@@ -1,4 +1,10 @@
-{{ config(tags=['heavy']) }}
+{{ config(
+    tags=['heavy'],
+    materialized='incremental',
+    incremental_strategy='window_replace',
+    window_column='date',
+    indexes=[{'columns': ['date']}]
+) }}
 
 -- The funnel's counts before the executions' final status is known: execution steps counted
 -- per step of a workflow version, UTC day (of entry, or of the first step.skipped for a step
@@ -34,6 +40,11 @@ with step_events as (
             as duration_ms
     from {{ ref('stg_raw__events') }}
     where event_type in ('step.started', 'step.completed', 'step.failed', 'step.skipped')
+        -- a window run counts the execution steps dated in the window: each belongs to an
+        -- execution with an event in it, and is summarised from all that execution's events
+        {% if is_incremental() %}
+        and execution_id in ({{ wfa_window_execution_ids() }})
+        {% endif %}
     offset 0  -- compute the values above once per event, not once per aggregate below
 
 ),
@@ -88,6 +99,7 @@ step_executions as (
             as unfinished_execution_id,
         duration_ms
     from step_executions_summarised
+    where {{ wfa_when_incremental(wfa_in_window_times('coalesce(entered_at, skipped_at)')) }}
 
 ),
 

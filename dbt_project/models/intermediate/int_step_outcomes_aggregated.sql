@@ -3,6 +3,13 @@
 -- up. Failures are kept apart per execution (failed_execution_id) so that fct_errors_daily can
 -- count the executions an error affected; every other row has a null failed_execution_id. The
 -- step's type and action type come from its version's definition.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='window_replace',
+    window_column='occurred_date',
+    indexes=[{'columns': ['occurred_date']}, {'columns': ['failed_execution_id']}]
+) }}
+
 with aggregated as (
 
     select
@@ -21,6 +28,7 @@ with aggregated as (
         sum(cost_usd) as cost_usd,
         min(error_message) as sample_error_message
     from {{ ref('int_step_outcomes_extracted') }}
+    where {{ wfa_when_incremental(wfa_in_window_dates('occurred_date')) }}
     group by 1, 2, 3, 4, 5, 6, 7
 
 ),

@@ -1,4 +1,10 @@
-{{ config(tags=['heavy']) }}
+{{ config(
+    tags=['heavy'],
+    materialized='incremental',
+    incremental_strategy='window_replace',
+    window_column='occurred_date',
+    indexes=[{'columns': ['occurred_date']}, {'columns': ['execution_id']}]
+) }}
 
 -- One row per step.completed / step.failed event (raw.events is unique on event_id), with its
 -- typed properties, in one pass over the step events: every action "execution", every step
@@ -21,3 +27,4 @@ select
     case when event_type = 'step.failed' then error_message end as error_message
 from {{ ref('stg_raw__events') }}
 where event_type in ('step.completed', 'step.failed')
+    and {{ wfa_when_incremental(wfa_in_window_times('occurred_at')) }}

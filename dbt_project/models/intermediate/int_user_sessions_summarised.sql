@@ -1,4 +1,10 @@
-{{ config(tags=['heavy']) }}
+{{ config(
+    tags=['heavy'],
+    materialized='incremental',
+    incremental_strategy='window_replace',
+    window_column='activity_date',
+    indexes=[{'columns': ['activity_date']}]
+) }}
 
 -- One row per user session and UTC day (a session that spans midnight counts on both days).
 with activity as (
@@ -6,6 +12,7 @@ with activity as (
     select account_id, user_id, session_id, action, duration_ms, occurred_at
     from {{ ref('stg_raw__events') }}
     where event_type = 'user.activity'
+        and {{ wfa_when_incremental(wfa_in_window_times('occurred_at')) }}
 
 )
 

@@ -1,9 +1,17 @@
-{{ config(tags=['heavy']) }}
+{{ config(
+    tags=['heavy'],
+    materialized='incremental',
+    incremental_strategy='window_replace',
+    window_column='date',
+    indexes=[{'columns': ['date']}]
+) }}
 
 -- One row per workflow, action type and UTC day, dense from the workflow's first day with
 -- data to the last day with data in the warehouse, zeros where nothing happened. An action
 -- "execution" is a step.completed (success) or step.failed (failure) of a step whose type is
--- action, dated by its own UTC day; durations are its duration_ms.
+-- action, dated by its own UTC day; durations are its duration_ms. A series (workflow, action
+-- type) starts on the first enrolment into a version that defines the action type, or on its
+-- first day with data if earlier. Incremental: a window run rewrites the window's days.
 with definitions as (
 
     select workflow_id, workflow_version, step_id, action_type
@@ -42,6 +50,7 @@ counted as (
         sum(cost_usd) as cost_usd
     from {{ ref('int_step_outcomes_aggregated') }}
     where step_type = 'action' and action_type is not null
+        and {{ wfa_when_incremental(wfa_in_window_dates('occurred_date')) }}
     group by 1, 2, 3, 4
 
 ),
@@ -59,6 +68,7 @@ percentiles as (
         on outcomes.workflow_id = series_keys.workflow_id
         and outcomes.workflow_version = series_keys.workflow_version
         and outcomes.step_id = series_keys.step_id
+    where {{ wfa_when_incremental(wfa_in_window_dates('outcomes.occurred_date')) }}
     group by 1, 2
 
 ),
@@ -89,40 +99,41 @@ daily as (
 
 ),
 
-workflow_firsts as (
+-- the first enrolment into each workflow version (in a window run, within the window)
+version_firsts as (
 
-    select account_id, workflow_id, min({{ utc_date('enrolled_at') }}) as first_date
+    select account_id, workflow_id, workflow_version, min({{ utc_date('enrolled_at') }}) as first_date
     from {{ ref('int_executions_summarised') }}
-    group by 1, 2
+    where enrolled_at is not null
+    {% if is_incremental() %}
+        and {{ wfa_since_window_start('last_event_at') }}
+        and {{ wfa_in_window_times('enrolled_at') }}
+    {% endif %}
+    group by 1, 2, 3
 
 ),
 
--- the action types of the workflow's versions that have data, and any action type it ran
+-- the action types the workflow's enrolled versions define, and any action type it ran; one
+-- that began before the window runs on
 series as (
 
-    select
-        candidates.account_id,
-        candidates.workflow_id,
-        candidates.action_type,
-        least(min(candidates.first_date), min(workflow_firsts.first_date)) as first_date
+    select account_id, workflow_id, action_type, min(first_date) as first_date
     from (
         select account_id, workflow_id, action_type, min(date) as first_date
         from daily
         group by 1, 2, 3
         union all
-        select distinct
-            versions.account_id, versions.workflow_id, definitions.action_type, null::date
-        from (
-            select distinct account_id, workflow_id, workflow_version
-            from {{ ref('int_executions_summarised') }}
-        ) as versions
+        select version_firsts.account_id, version_firsts.workflow_id, definitions.action_type,
+            version_firsts.first_date
+        from version_firsts
         inner join definitions
-            on versions.workflow_id = definitions.workflow_id
-            and versions.workflow_version = definitions.workflow_version
+            on version_firsts.workflow_id = definitions.workflow_id
+            and version_firsts.workflow_version = definitions.workflow_version
+        union all
+        select account_id, workflow_id, action_type, {{ wfa_window_start() }}
+        from ({{ wfa_series_before_window(
+            ['account_id', 'workflow_id', 'action_type'], 'daily') }}) as existing
     ) as candidates
-    left join workflow_firsts
-        on candidates.account_id = workflow_firsts.account_id
-        and candidates.workflow_id = workflow_firsts.workflow_id
     group by 1, 2, 3
 
 ),
@@ -132,9 +143,7 @@ spine as (
     select series.account_id, series.workflow_id, series.action_type, day::date as date
     from series
     cross join {{ ref('int_event_dates_bounded') }} as bounds
-    cross join lateral {{ days_between(
-        'series.first_date', 'greatest(series.first_date, bounds.last_event_date)'
-    ) }} as day
+    cross join lateral {{ wfa_series_days('series.first_date', 'bounds.last_event_date') }} as day
     where series.first_date is not null
 
 ),

@@ -4,7 +4,16 @@
 -- wait, goal, or a step missing from its version's definition) appears under a null
 -- action_type, and only on days it carried credits or a cost, so that the costs here add up to
 -- every cost in the warehouse. executions = the action executions (step events) of the day;
--- cost_per_execution = cost_usd / executions, null when there were none.
+-- cost_per_execution = cost_usd / executions, null when there were none. A series (workflow,
+-- action type) starts on its first day with data. Incremental: a window run rewrites the
+-- window's days (macros/window.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='window_replace',
+    window_column='date',
+    indexes=[{'columns': ['date']}]
+) }}
+
 with outcomes as (
 
     select
@@ -16,9 +25,10 @@ with outcomes as (
         credits,
         cost_usd
     from {{ ref('int_step_outcomes_aggregated') }}
-    where (step_type = 'action' and action_type is not null)
+    where ((step_type = 'action' and action_type is not null)
         or credits <> 0
-        or cost_usd <> 0
+        or cost_usd <> 0)
+        and {{ wfa_when_incremental(wfa_in_window_dates('occurred_date')) }}
 
 ),
 
@@ -37,25 +47,19 @@ daily as (
 
 ),
 
-workflow_firsts as (
-
-    select account_id, workflow_id, min({{ utc_date('enrolled_at') }}) as first_date
-    from {{ ref('int_executions_summarised') }}
-    group by 1, 2
-
-),
-
+-- one that began before the window runs on
 series as (
 
-    select
-        daily.account_id,
-        daily.workflow_id,
-        daily.action_type,
-        least(min(daily.date), min(workflow_firsts.first_date)) as first_date
-    from daily
-    left join workflow_firsts
-        on daily.account_id = workflow_firsts.account_id
-        and daily.workflow_id = workflow_firsts.workflow_id
+    select account_id, workflow_id, action_type, min(first_date) as first_date
+    from (
+        select account_id, workflow_id, action_type, min(date) as first_date
+        from daily
+        group by 1, 2, 3
+        union all
+        select account_id, workflow_id, action_type, {{ wfa_window_start() }}
+        from ({{ wfa_series_before_window(
+            ['account_id', 'workflow_id', 'action_type'], 'daily') }}) as existing
+    ) as firsts
     group by 1, 2, 3
 
 ),
@@ -65,9 +69,7 @@ spine as (
     select series.account_id, series.workflow_id, series.action_type, day::date as date
     from series
     cross join {{ ref('int_event_dates_bounded') }} as bounds
-    cross join lateral {{ days_between(
-        'series.first_date', 'greatest(series.first_date, bounds.last_event_date)'
-    ) }} as day
+    cross join lateral {{ wfa_series_days('series.first_date', 'bounds.last_event_date') }} as day
 
 ),
 

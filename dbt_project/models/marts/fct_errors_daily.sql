@@ -2,6 +2,14 @@
 -- Each step.failed event is one error of its step. An execution.failed in an execution
 -- without any step.failed is one error with a null step_id (its earliest execution.failed).
 -- Nothing is counted twice; each error is dated by the UTC day of the event counted.
+-- Incremental: a window run rewrites the window's days (macros/window.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='window_replace',
+    window_column='date',
+    indexes=[{'columns': ['date']}]
+) }}
+
 with step_errors as (
 
     select
@@ -16,6 +24,7 @@ with step_errors as (
         sample_error_message as error_message
     from {{ ref('int_step_outcomes_aggregated') }}
     where failures > 0
+        and {{ wfa_when_incremental(wfa_in_window_dates('occurred_date')) }}
 
 ),
 
@@ -33,6 +42,10 @@ execution_errors as (
         failure_error_message as error_message
     from {{ ref('int_executions_summarised') }} as executions
     where failed_at is not null
+    {% if is_incremental() %}
+        and {{ wfa_since_window_start('last_event_at') }}
+        and {{ wfa_in_window_times('failed_at') }}
+    {% endif %}
         and not exists (
             select 1
             from {{ ref('int_step_outcomes_aggregated') }} as step_failures

@@ -1,11 +1,22 @@
-{{ config(tags=['heavy']) }}
+{{ config(
+    tags=['heavy'],
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='execution_id',
+    indexes=[{'columns': ['execution_id'], 'unique': true}, {'columns': ['enrolled_at']}]
+) }}
 
 -- One row per execution (one enrollment of one contact in one workflow version) with its
 -- status as of this refresh, its durations, and the steps it completed or failed and what
--- they cost (its step.completed / step.failed events: one per step reached).
+-- they cost (its step.completed / step.failed events: one per step reached). Incremental: a
+-- window run rewrites the executions with an event in the window (macros/window.sql).
 with executions as (
 
     select * from {{ ref('int_executions_summarised') }}
+    {% if is_incremental() %}
+    where {{ wfa_since_window_start('last_event_at') }}
+        and execution_id in ({{ wfa_window_execution_ids() }})
+    {% endif %}
 
 ),
 
@@ -18,6 +29,9 @@ step_outcomes as (
         sum(credits) as credits,
         sum(cost_usd) as cost_usd
     from {{ ref('int_step_outcomes_extracted') }}
+    {% if is_incremental() %}
+    where execution_id in (select execution_id from executions)
+    {% endif %}
     group by execution_id
 
 )

@@ -2,7 +2,16 @@
 -- started on the hour of enrolment; completed (final status completed or goal_achieved),
 -- failed (error) and exited on the hour of ended_at; goals_achieved on the hour of
 -- goal_achieved_at; average duration over the executions that ended completed or
--- goal_achieved in that hour. A row only for hours with activity.
+-- goal_achieved in that hour. A row only for hours with activity. Incremental: a window run
+-- rewrites the hours of the window's days (macros/window.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='window_replace',
+    window_column='hour',
+    window_grain='hour',
+    indexes=[{'columns': ['hour']}]
+) }}
+
 with executions as (
 
     select
@@ -15,6 +24,9 @@ with executions as (
         goal_achieved_at,
         {{ seconds_between('enrolled_at', 'ended_at') }} as duration_seconds
     from {{ ref('int_executions_summarised') }}
+    {% if is_incremental() %}
+    where {{ wfa_since_window_start('last_event_at') }}
+    {% endif %}
 
 ),
 
@@ -58,4 +70,5 @@ select
     sum(goals_achieved)::bigint as goals_achieved,
     avg(completed_duration_seconds) as average_duration_seconds
 from hourly_events
+where {{ wfa_when_incremental(wfa_in_window_times('hour')) }}
 group by account_id, workflow_id, trigger_type, hour

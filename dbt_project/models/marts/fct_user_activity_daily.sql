@@ -1,6 +1,13 @@
 -- One row per user and UTC day with activity: sessions = distinct session_id, actions =
 -- user.activity events (logins included), logins = action 'login', active_seconds =
--- sum(duration_ms) / 1000.
+-- sum(duration_ms) / 1000. Incremental: a window run rewrites the window's days.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='window_replace',
+    window_column='date',
+    indexes=[{'columns': ['date']}]
+) }}
+
 select
     account_id,
     user_id,
@@ -10,4 +17,5 @@ select
     sum(logins)::bigint as logins,
     sum(duration_ms) / 1000 as active_seconds
 from {{ ref('int_user_sessions_summarised') }}
+where {{ wfa_when_incremental(wfa_in_window_dates('activity_date')) }}
 group by account_id, user_id, activity_date

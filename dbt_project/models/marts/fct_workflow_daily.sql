@@ -10,6 +10,15 @@
 -- the end of the day and not ended by then.
 -- cohort_*: the day's new enrolments by their final status (cohort-based: a summary over a date
 -- range adds them up over the range).
+-- Incremental: a window run rewrites the window's days; the cumulative figures carry on from
+-- the totals stored on the eve of the window, so days before it (even purged ones) count.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='window_replace',
+    window_column='date',
+    indexes=[{'columns': ['date']}]
+) }}
+
 with executions as (
 
     select
@@ -22,6 +31,10 @@ with executions as (
         {{ utc_date('goal_achieved_at') }} as goal_date,
         {{ seconds_between('enrolled_at', 'ended_at') }} as duration_seconds
     from {{ ref('int_executions_summarised') }}
+    -- an execution dated in the window has an event in it, so its last one is not before it
+    {% if is_incremental() %}
+    where {{ wfa_since_window_start('last_event_at') }}
+    {% endif %}
 
 ),
 
@@ -110,11 +123,12 @@ costs as (
         sum(credits) as credits,
         sum(cost_usd) as cost_usd
     from {{ ref('int_step_outcomes_aggregated') }}
+    where {{ wfa_when_incremental(wfa_in_window_dates('occurred_date')) }}
     group by 1, 2, 3
 
 ),
 
-facts as (
+all_facts as (
 
     select
         account_id, workflow_id, date,
@@ -174,10 +188,25 @@ facts as (
 
 ),
 
+facts as (
+
+    select * from all_facts
+    where {{ wfa_when_incremental(wfa_in_window_dates('date')) }}
+
+),
+
+-- a series starts on its first day with data; one that began before the window runs on
 series as (
 
-    select account_id, workflow_id, min(date) as first_date
-    from facts
+    select account_id, workflow_id, min(first_date) as first_date
+    from (
+        select account_id, workflow_id, min(date) as first_date
+        from facts
+        group by 1, 2
+        union all
+        select account_id, workflow_id, {{ wfa_window_start() }}
+        from ({{ wfa_series_before_window(['account_id', 'workflow_id'], 'facts') }}) as existing
+    ) as firsts
     group by 1, 2
 
 ),
@@ -187,9 +216,7 @@ spine as (
     select series.account_id, series.workflow_id, day::date as date
     from series
     cross join {{ ref('int_event_dates_bounded') }} as bounds
-    cross join lateral {{ days_between(
-        'series.first_date', 'greatest(series.first_date, bounds.last_event_date)'
-    ) }} as day
+    cross join lateral {{ wfa_series_days('series.first_date', 'bounds.last_event_date') }} as day
 
 ),
 
@@ -229,18 +256,47 @@ daily as (
 
 ),
 
+-- the running totals as of the eve of the window (none in a full build)
+carried as (
+
+    {% if is_incremental() %}
+    select
+        account_id,
+        workflow_id,
+        total_enrolled,
+        total_enrolled - currently_active as total_ended,
+        total_completed,
+        total_converted
+    from {{ this }}
+    where date = {{ wfa_window_start() }} - 1
+    {% else %}
+    select account_id, workflow_id, 0 as total_enrolled, 0 as total_ended, 0 as total_completed,
+        0 as total_converted
+    from daily
+    where false
+    {% endif %}
+
+),
+
 cumulative as (
 
     select
-        *,
-        sum(new_enrollments) over running as total_enrolled,
-        sum(ended_since_enrolled) over running as total_ended,
-        sum(completed_since_enrolled) over running as total_completed,
-        sum(converted_since_enrolled) over running as total_converted
+        daily.*,
+        coalesce(carried.total_enrolled, 0) + sum(daily.new_enrollments) over running
+            as total_enrolled,
+        coalesce(carried.total_ended, 0) + sum(daily.ended_since_enrolled) over running
+            as total_ended,
+        coalesce(carried.total_completed, 0) + sum(daily.completed_since_enrolled) over running
+            as total_completed,
+        coalesce(carried.total_converted, 0) + sum(daily.converted_since_enrolled) over running
+            as total_converted
     from daily
+    left join carried
+        on daily.account_id = carried.account_id
+        and daily.workflow_id = carried.workflow_id
     window running as (
-        partition by account_id, workflow_id
-        order by date
+        partition by daily.account_id, daily.workflow_id
+        order by daily.date
         rows between unbounded preceding and current row
     )
 
@@ -268,5 +324,7 @@ select
     cohort_goals_achieved::bigint as cohort_goals_achieved,
     cohort_exited::bigint as cohort_exited,
     cohort_failed::bigint as cohort_failed,
-    cohort_active::bigint as cohort_active
+    cohort_active::bigint as cohort_active,
+    total_completed::bigint as total_completed,
+    total_converted::bigint as total_converted
 from cumulative

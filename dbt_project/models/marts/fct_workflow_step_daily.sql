@@ -6,9 +6,18 @@
 -- status goal_achieved, wherever it left); dropped_off (the rest of those entered).
 -- skipped: a step.skipped and never entered (a branch not taken is not a drop-off), dated by
 -- its first step.skipped. Costs on the day of the step event that incurred them.
+-- Incremental: a window run rewrites the window's days (macros/window.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='window_replace',
+    window_column='date',
+    indexes=[{'columns': ['date']}]
+) }}
+
 with step_entries as (
 
     select * from {{ ref('int_step_entries_aggregated') }}
+    where {{ wfa_when_incremental(wfa_in_window_dates('date')) }}
 
 ),
 
@@ -59,6 +68,7 @@ costs as (
         credits,
         cost_usd
     from {{ ref('int_step_outcomes_aggregated') }}
+    where {{ wfa_when_incremental(wfa_in_window_dates('occurred_date')) }}
 
 ),
 
@@ -104,7 +114,16 @@ versions as (
         union all
         select account_id, workflow_id, workflow_version, min({{ utc_date('enrolled_at') }})
         from {{ ref('int_executions_summarised') }}
+        {% if is_incremental() %}
+        where {{ wfa_since_window_start('last_event_at') }}
+            and {{ wfa_in_window_times('enrolled_at') }}
+        {% endif %}
         group by 1, 2, 3
+        -- a version whose series began before the window runs on
+        union all
+        select account_id, workflow_id, workflow_version, {{ wfa_window_start() }}
+        from ({{ wfa_series_before_window(
+            ['account_id', 'workflow_id', 'workflow_version'], 'facts') }}) as existing
     ) as firsts
     group by 1, 2, 3
 
@@ -121,6 +140,10 @@ version_steps as (
     union
     select distinct account_id, workflow_id, workflow_version, step_id
     from facts
+    union
+    select account_id, workflow_id, workflow_version, step_id
+    from ({{ wfa_series_before_window(
+        ['account_id', 'workflow_id', 'workflow_version', 'step_id'], 'facts') }}) as existing
 
 ),
 
@@ -138,9 +161,7 @@ spine as (
         and version_steps.workflow_id = versions.workflow_id
         and version_steps.workflow_version = versions.workflow_version
     cross join {{ ref('int_event_dates_bounded') }} as bounds
-    cross join lateral {{ days_between(
-        'versions.first_date', 'greatest(versions.first_date, bounds.last_event_date)'
-    ) }} as day
+    cross join lateral {{ wfa_series_days('versions.first_date', 'bounds.last_event_date') }} as day
     where versions.first_date is not null
 
 ),

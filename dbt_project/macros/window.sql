@@ -1,0 +1,103 @@
+{#- Incremental refreshes recompute a window of UTC days, [wfa_window_start, wfa_window_end]
+    (vars, ISO dates, both inclusive), from the raw events: every mart row dated in the window,
+    and every execution with an event in it. The platform derives the window from the events
+    received since the last refresh (orchestration/incremental.py), a backfill or a Dagster
+    partition range gives it explicitly; without the vars a run covers every day with events. -#}
+
+{% macro wfa_window() -%}
+    {%- set start = var('wfa_window_start', none) -%}
+    {%- set end = var('wfa_window_end', none) -%}
+    {#- only a window run reads the window (a full build, or a unit test, never queries) -#}
+    {%- if (start is none or end is none) and execute and is_incremental() -%}
+        {%- set bounds = run_query(
+            "select coalesce(min(occurred_at at time zone 'UTC')::date, date '1970-01-01'),"
+            ~ " coalesce(max(occurred_at at time zone 'UTC')::date, date '1970-01-01')"
+            ~ " from " ~ source('raw', 'events')).rows[0] -%}
+        {%- set start = start if start is not none else bounds[0] -%}
+        {%- set end = end if end is not none else bounds[1] -%}
+    {%- endif -%}
+    {{ return({'start': (start or '1970-01-01') | string, 'end': (end or '1970-01-01') | string}) }}
+{%- endmacro %}
+
+{#- The window's first day, as a SQL date. -#}
+{% macro wfa_window_start() -%}
+    date '{{ wfa_window()['start'] }}'
+{%- endmacro %}
+
+{#- The window's last day, as a SQL date. -#}
+{% macro wfa_window_end() -%}
+    date '{{ wfa_window()['end'] }}'
+{%- endmacro %}
+
+{#- A date column within the window. -#}
+{% macro wfa_in_window_dates(column) -%}
+    ({{ column }} between {{ wfa_window_start() }} and {{ wfa_window_end() }})
+{%- endmacro %}
+
+{#- A timestamptz column within the window's UTC days. -#}
+{% macro wfa_in_window_times(column) -%}
+    ({{ column }} >= ({{ wfa_window_start() }})::timestamp at time zone 'UTC'
+        and {{ column }} < ({{ wfa_window_end() }} + 1)::timestamp at time zone 'UTC')
+{%- endmacro %}
+
+{#- A timestamptz column not before the window's first day. -#}
+{% macro wfa_since_window_start(column) -%}
+    ({{ column }} >= ({{ wfa_window_start() }})::timestamp at time zone 'UTC')
+{%- endmacro %}
+
+{#- The executions with at least one event that occurred in the window: their rows (and the
+    day rows they feed) are recomputed from all their events, whatever day those fell on. -#}
+{% macro wfa_window_execution_ids() -%}
+    select distinct execution_id
+    from {{ source('raw', 'events') }}
+    where execution_id is not null and {{ wfa_in_window_times('occurred_at') }}
+{%- endmacro %}
+
+{#- Custom incremental strategy `window_replace`: the rows of the window (config window_column,
+    a date, or with window_grain='hour' a timestamptz) are deleted and the model's rows, which
+    are exactly the window's, inserted in one transaction. Unlike delete+insert on a key, rows
+    that no longer exist (a day whose last error turned out to be another's) disappear too. -#}
+{% macro get_incremental_window_replace_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set column = config.require('window_column') -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- if config.get('window_grain', 'day') == 'hour' -%}
+        {%- set predicate = wfa_in_window_times(column) -%}
+    {%- else -%}
+        {%- set predicate = wfa_in_window_dates(column) -%}
+    {%- endif -%}
+    delete from {{ target }} where {{ predicate }};
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }} from {{ arg_dict['temp_relation'] }}
+{%- endmacro %}
+
+{#- In a window run, the series (rows of a dense daily mart with the given key columns) that
+    already exist before the window: they have a row on the eve of its first day, because
+    every series runs without gaps to the last day with data. In a full build there are none:
+    `empty_from` (any relation with those columns) gives the empty set its types. -#}
+{% macro wfa_series_before_window(key_columns, empty_from) -%}
+    {%- if is_incremental() -%}
+        select {{ key_columns | join(', ') }}
+        from {{ this }}
+        where date = {{ wfa_window_start() }} - 1
+    {%- else -%}
+        select {{ key_columns | join(', ') }} from {{ empty_from }} where false
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The days of a dense series that a run writes: from its first day to the last day with data
+    (last_event_date), and in a window run only those inside the window. -#}
+{% macro wfa_series_days(first_date, last_event_date) -%}
+    {%- if is_incremental() -%}
+        {{ days_between('greatest(' ~ first_date ~ ', ' ~ wfa_window_start() ~ ')',
+                        'least(' ~ wfa_window_end() ~ ', greatest(' ~ first_date ~ ', '
+                        ~ last_event_date ~ '))') }}
+    {%- else -%}
+        {{ days_between(first_date, 'greatest(' ~ first_date ~ ', ' ~ last_event_date ~ ')') }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A filter that applies only in a window run (a full build reads everything). -#}
+{% macro wfa_when_incremental(condition) -%}
+    {%- if is_incremental() -%}({{ condition }}){%- else -%}true{%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,101 @@
+"""Which days an incremental refresh of the marts recomputes, and where the last one stood.
+
+A refresh recomputes a window of UTC days (dbt vars wfa_window_start / wfa_window_end, see
+dbt_project/macros/window.sql). The window is found from the events *received* since the last
+refresh (platform.refresh_state.events_watermark), not from when they occurred, so an event that
+arrives a week late still lands in its own day: it starts on the earliest day an event of a
+touched execution occurred (an execution's late event can change its status, dated by its
+enrolment) and ends on the last day with data. Days after the marts' last day join it, because
+the dense daily marts run to the last day with data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import psycopg
+
+PIPELINE = "marts"
+
+
+@dataclass(frozen=True)
+class Window:
+    start: dt.date
+    end: dt.date
+    watermark: dt.datetime | None  # the newest received_at the refresh covers
+    events: int = 0  # events received since the last refresh (0 on a first build)
+    first_build: bool = False
+
+    def dbt_vars(self) -> dict[str, str]:
+        return {"wfa_window_start": self.start.isoformat(), "wfa_window_end": self.end.isoformat()}
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+def watermark(conn: psycopg.Connection) -> dt.datetime | None:
+    row = conn.execute("select events_watermark from platform.refresh_state where pipeline = %s",
+                       (PIPELINE,)).fetchone()
+    return row[0] if row else None
+
+
+def _marts_last_day(conn: psycopg.Connection) -> dt.date | None:
+    if conn.execute("select to_regclass('marts.fct_workflow_daily')").fetchone()[0] is None:
+        return None
+    return conn.execute("select max(date) from marts.fct_workflow_daily").fetchone()[0]
+
+
+def plan(conn: psycopg.Connection, overlap_seconds: int = 300) -> Window | None:
+    """The window the next incremental refresh recomputes; None when no event is new."""
+    newest, first_day, last_day = conn.execute(
+        "select max(received_at), min(occurred_at at time zone 'UTC')::date,"
+        " max(occurred_at at time zone 'UTC')::date from raw.events").fetchone()
+    if newest is None:
+        return None
+    since = watermark(conn)
+    marts_last_day = _marts_last_day(conn)
+    if since is None or marts_last_day is None:
+        return Window(first_day, last_day, newest, first_build=True)
+    reread_from = since - dt.timedelta(seconds=overlap_seconds)
+    touched, earliest_event, earliest_execution_event = conn.execute(
+        """
+        with received as (
+            select execution_id, occurred_at
+            from raw.events
+            where received_at > %(since)s and received_at <= %(newest)s
+        )
+        select
+            (select count(*) from raw.events where received_at > %(watermark)s
+                and received_at <= %(newest)s),
+            (select min(occurred_at at time zone 'UTC')::date from received),
+            (select min(occurred_at at time zone 'UTC')::date
+             from raw.events
+             where execution_id in (select execution_id from received))
+        """,
+        {"since": reread_from, "newest": newest, "watermark": since},
+    ).fetchone()
+    if touched == 0 and marts_last_day >= last_day:
+        return None
+    starts = [day for day in (earliest_event, earliest_execution_event) if day is not None]
+    if marts_last_day < last_day:
+        starts.append(marts_last_day + dt.timedelta(days=1))
+    return Window(min(starts), last_day, newest, events=touched)
+
+
+def record(conn: psycopg.Connection, window: Window) -> None:
+    """The refresh of `window` succeeded: the events received up to its watermark are in."""
+    conn.execute(
+        """
+        insert into platform.refresh_state
+            (pipeline, events_watermark, window_start, window_end, refreshed_at)
+        values (%s, %s, %s, %s, now())
+        on conflict (pipeline) do update set
+            events_watermark = greatest(refresh_state.events_watermark, excluded.events_watermark),
+            window_start = excluded.window_start,
+            window_end = excluded.window_end,
+            refreshed_at = excluded.refreshed_at
+        """,
+        (PIPELINE, window.watermark, window.start, window.end),
+    )

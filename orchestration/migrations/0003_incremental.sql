@@ -1,0 +1,15 @@
+-- Incremental refreshes (dbt_project/macros/window.sql): a run recomputes the marts' rows of a
+-- window of days, and the executions that have events in it, from the raw events.
+-- Events by the day they occurred (the window), and all the events of one execution.
+create index events_occurred_at_idx on raw.events (occurred_at);
+create index events_execution_idx on raw.events (execution_id) where execution_id is not null;
+
+-- Where the incremental refresh of the marts stands: every event received at or before
+-- events_watermark has reached the marts (a refresh recomputes the days that later ones touch).
+create table platform.refresh_state (
+    pipeline          text        primary key,
+    events_watermark  timestamptz not null,
+    window_start      date,
+    window_end        date,
+    refreshed_at      timestamptz not null default now()
+);

@@ -1,0 +1,52 @@
+"""The marts' daily partitions, and how a window of days maps onto them and back."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+
+from orchestration.incremental import Window
+from orchestration.settings import Settings
+
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
+WATERMARK_TAG = "wfa/events_watermark"  # a run planned from the watermark advances it
+
+
+def daily_partitions(settings: Settings) -> dg.DailyPartitionsDefinition:
+    # end_offset=1: today's partition exists (its events arrive all day)
+    return dg.DailyPartitionsDefinition(start_date=settings.partitions_start, end_offset=1,
+                                        timezone="UTC")
+
+
+def _key(day: dt.date) -> str:
+    return day.isoformat()
+
+
+def run_tags(partitions: dg.DailyPartitionsDefinition, window: Window,
+             *, advance_watermark: bool = True) -> dict[str, str]:
+    """The tags of a single run over the window's partitions. Days outside the partitions (data
+    older than the first, or dated after today) fall into the first or last one, whose window
+    is open-ended (see dbt_window_vars)."""
+    keys = partitions.get_partition_keys()
+    start = min(max(_key(window.start), keys[0]), keys[-1])
+    end = max(min(_key(window.end), keys[-1]), start)
+    tags = {RANGE_START: start, RANGE_END: end}
+    if advance_watermark and window.watermark is not None:
+        tags[WATERMARK_TAG] = window.watermark.isoformat()
+    return tags
+
+
+def dbt_window_vars(partitions: dg.DailyPartitionsDefinition, start_key: str,
+                    end_key: str) -> dict[str, str]:
+    """dbt vars for a run over [start_key, end_key]. The first partition also covers any older
+    day and the last any later one: the var is left out, and dbt takes the first (last) day
+    with data instead."""
+    keys = partitions.get_partition_keys()
+    found = {}
+    if start_key != keys[0]:
+        found["wfa_window_start"] = start_key
+    if end_key != keys[-1]:
+        found["wfa_window_end"] = end_key
+    return found
