@@ -1,4 +1,5 @@
-"""The live counters behind the stream: the marts' figures plus raw events received since a cursor.
+"""The live counters behind the stream: the marts' figures plus the raw events received since
+their last refresh (opening_metrics), then the events received since a cursor.
 
 One hub task polls raw.events for all watched workflows at once (by workflow_id and received_at,
 indexed), so a thousand open streams cost one query per poll, not a thousand.
@@ -11,6 +12,8 @@ import datetime as dt
 from collections import Counter, defaultdict
 
 from psycopg_pool import ConnectionPool
+
+from api.queries import pending
 
 # How raw events move the live counters.
 EFFECTS = {
@@ -47,6 +50,32 @@ def baseline(conn, workflow_id: str) -> dict[str, int]:
     row = conn.execute(BASELINE, (workflow_id,)).fetchone()
     keys = ("total_enrolled", "currently_active", "completed", "goals_achieved", "failed", "exited")
     return {k: int(row[k] or 0) if row else 0 for k in keys}
+
+
+# The opening figures: which pending-change figure (api/queries/pending.py, over all time) moves
+# which metric.
+OPENING_CHANGES = {"total_enrolled": "enrolled", "currently_active": "active",
+                   "completed": "ended_completed", "goals_achieved": "goals_achieved",
+                   "failed": "ended_failed", "exited": "ended_exited"}
+
+
+def opening_metrics(pool: ConnectionPool, workflow_id: str, account_id: str,
+                    resume_from: dt.datetime | None, until: dt.datetime) -> dict[str, int]:
+    """The figures a stream opens with, as of `until` (the cursor its live updates start from):
+    the marts', plus the events received since their watermark, by execution, as the summary
+    adds them. Before any incremental refresh (no watermark) the marts' coverage is unknown: a
+    reconnecting client's Last-Event-ID is the mark instead (what it had seen), else nothing is
+    added."""
+    with pool.connection() as conn, pending.consistent(conn):
+        metrics = baseline(conn, workflow_id)
+        refresh = pending.refresh_state(conn)
+        mark = refresh.watermark if refresh is not None else resume_from
+        if mark is not None and mark < until:
+            changes = pending.changes(conn, pending.WORKFLOW,
+                                      {"wf": workflow_id, "acc": account_id}, mark, until=until)
+            for metric, figure in OPENING_CHANGES.items():
+                metrics[metric] += int(changes[figure])
+    return metrics
 
 
 def now_cursor(conn) -> dt.datetime:

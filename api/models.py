@@ -35,12 +35,25 @@ class Comparison(BaseModel):
     deltas: dict[str, float | None]
 
 
+class Freshness(BaseModel):
+    """How fresh the summary is (an addition to the seed's shape): the marts' figures plus the
+    events received after their watermark (`pending_events`, read oldest first, at most
+    MAX_PENDING_EVENTS: `pending_events_capped`). Every event received by `as_of` is counted;
+    `as_of` is null when the marts were not built by the incremental refresh (nothing added)."""
+    as_of: str | None
+    events_watermark: str | None
+    marts_refreshed_at: str | None
+    pending_events: int
+    pending_events_capped: bool
+
+
 class WorkflowAnalytics(BaseModel):
     workflow_id: str
     period: PeriodOut
     summary: Summary
     trends: list[TrendPoint]
     comparison: Comparison | None = None
+    freshness: Freshness | None = None
 
 
 class FunnelStep(BaseModel):

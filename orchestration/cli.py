@@ -291,6 +291,36 @@ def run(job_name: str) -> None:
         sys.exit(1)
 
 
+@main.command("backfill")
+@click.option("--start", "start", type=click.DateTime(["%Y-%m-%d"]), required=True,
+              help="First day (UTC) to recompute.")
+@click.option("--end", "end", type=click.DateTime(["%Y-%m-%d"]), required=True,
+              help="Last day (UTC) to recompute, inclusive.")
+@click.option("--job", "job_name", default="refresh_marts", show_default=True)
+def backfill(start: dt.datetime, end: dt.datetime, job_name: str) -> None:
+    """Recompute the daily partitions from START to END in one run (one dbt invocation), as
+    the UI's backfill does. The marts' other days and the events watermark are left alone."""
+    from orchestration.partitions import RANGE_END, RANGE_START
+    from orchestration.runtime import ensure_warehouse, prepare_dagster
+    from orchestration.run_summary import run_job
+
+    if end < start:
+        raise click.BadParameter("--end is before --start")
+    from orchestration.partitions import daily_partitions
+
+    settings = get_settings()
+    first, last = daily_partitions(settings).get_first_partition_key(), \
+        daily_partitions(settings).get_last_partition_key()
+    if start.date().isoformat() < first or end.date().isoformat() > last:
+        raise click.BadParameter(f"the daily partitions run from {first} to {last} "
+                                 "(WFA_PARTITIONS_START sets the first)")
+    ensure_warehouse(settings)
+    prepare_dagster(settings)
+    tags = {RANGE_START: start.date().isoformat(), RANGE_END: end.date().isoformat()}
+    if not run_job(job_name, echo=click.echo, tags=tags):
+        sys.exit(1)
+
+
 @main.command("ui")
 @click.option("--port", default=3000, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)

@@ -95,7 +95,10 @@ def fct_user_activity_daily(window: Window) -> Reconciliation:
 
 def fct_executions(window: Window) -> Reconciliation:
     """Cohort-based and not dated: reconciled over all of history, whatever the window."""
-    mart = ("select count(*) as executions, count(enrolled_at) as enrolments,"
+    # executions known from execution-level events (one sets enrolled_at or ended_at); the
+    # mart also holds those seen only through their steps, whose steps and costs count below
+    mart = ("select count(*) filter (where enrolled_at is not null or ended_at is not null)"
+            " as executions, count(enrolled_at) as enrolments,"
             " count(*) filter (where status = 'goal_achieved') as conversions,"
             " count(*) filter (where status in ('completed', 'goal_achieved')) as completions,"
             " count(*) filter (where status = 'error') as failures,"

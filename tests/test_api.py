@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 
+import httpx
 import pytest
 
 from api.keys import create_key, revoke_key
+from api.queries import pending
 from tests.api_server import client, serve
 from tests.helpers import execute, query, run_dbt
 from tests.test_marts_scenario import EVENTS, LATE_EVENT, insert_raw, insert_reference
@@ -78,7 +81,11 @@ def test_summary_and_daily_trends(viewer):
     assert [(t["date"], t["new_enrollments"], t["completions"], t["conversions"])
             for t in body["trends"]] == [("2026-03-01", 3, 3, 0), ("2026-03-02", 2, 0, 0),
                                          ("2026-03-03", 3, 1, 2)]
-    assert set(body) == {"workflow_id", "period", "summary", "trends"}  # the seed's shape
+    # the seed's shape, plus `freshness`; no incremental refresh recorded: the marts alone
+    assert set(body) == {"workflow_id", "period", "summary", "trends", "freshness"}
+    assert body["freshness"] == {"as_of": None, "events_watermark": None,
+                                 "marts_refreshed_at": None, "pending_events": 0,
+                                 "pending_events_capped": False}
     assert set(body["trends"][0]) == {"date", "new_enrollments", "completions", "conversions"}
 
 
@@ -265,3 +272,123 @@ def test_daily_mart_and_executions_agree_on_the_summary(viewer):
         utc = viewer.get(WF, params=params).json()["summary"]
         zoned = viewer.get(WF, params={**params, "tz": "Etc/GMT"}).json()["summary"]
         assert utc == zoned, (first, last)
+
+
+# --- events received since the last refresh of the marts ------------------------------------
+
+WATERMARK = dt.datetime(2026, 3, 5, tzinfo=dt.timezone.utc)  # LATE_EVENT, the newest in the marts
+
+
+def _raw(event_id: str, event_type: str, occurred_at: str, execution_id: str, received_at,
+         account="acc_a", workflow="wf_main", step_id=None, contact_id=None, **properties) -> dict:
+    return {"event_id": event_id, "event_type": event_type, "occurred_at": occurred_at,
+            "received_at": received_at, "account_id": account, "workflow_id": workflow,
+            "workflow_version": 1, "execution_id": execution_id, "contact_id": contact_id,
+            "step_id": step_id, "properties": properties}
+
+
+def _after(minutes: int) -> dt.datetime:
+    return WATERMARK + dt.timedelta(minutes=minutes)
+
+
+PENDING_EVENTS = [
+    # P1: a new enrolment on Mar 2, and a paid step
+    _raw("p_1", "execution.enrolled", "2026-03-02T12:00:00Z", "P1", _after(1), contact_id="k10"),
+    _raw("p_2", "step.completed", "2026-03-02T12:01:00Z", "P1", _after(2), step_id="a1",
+         duration_ms=500, credits=1, cost_usd=0.0025),
+    # X6 (active in the marts, enrolled Mar 3 09:00) completes after 2 h, and pays its step
+    _raw("p_3", "execution.completed", "2026-03-03T11:00:00Z", "X6", _after(3)),
+    _raw("p_4", "step.completed", "2026-03-03T09:01:00.500Z", "X6", _after(4), step_id="a1",
+         duration_ms=500, credits=1, cost_usd=0.0025),
+    # X2 (completed) reaches the goal: one more goal, not one more completion
+    _raw("p_5", "goal.achieved", "2026-03-03T12:00:00Z", "X2", _after(5), goal_id="demo"),
+    # X8 (goal achieved) completes afterwards: nothing changes
+    _raw("p_6", "execution.completed", "2026-03-03T11:00:00Z", "X8", _after(6)),
+    # P2: enrolled on Mar 4, after the range
+    _raw("p_7", "execution.enrolled", "2026-03-04T08:00:00Z", "P2", _after(7), contact_id="k11"),
+    # another account's
+    _raw("p_8", "execution.enrolled", "2026-03-02T12:00:00Z", "B2", _after(8), account="acc_b",
+         workflow="wf_other", contact_id="k12"),
+    # received at the watermark: the marts have it by definition, it is not added again
+    _raw("q_1", "execution.enrolled", "2026-03-02T15:00:00Z", "Q1", WATERMARK, contact_id="k13"),
+]
+
+
+def _first_stream_update(base: str, key: str) -> dict:
+    with httpx.stream("GET", f"{base}{WF}/stream", headers={"Authorization": f"Bearer {key}"},
+                      timeout=20) as response:
+        for line in response.iter_lines():
+            if line.startswith("data: "):
+                return json.loads(line[len("data: "):])
+    raise AssertionError("the stream sent no data")
+
+
+def test_summary_adds_the_events_received_since_the_refresh(api, viewer, monkeypatch):
+    base, settings = api
+    assert query(settings, "select max(received_at) as t from raw.events")[0]["t"] == WATERMARK
+    marts_only = viewer.get(WF, params=MAR).json()["summary"]
+    insert_raw(settings, PENDING_EVENTS)
+    try:
+        # no refresh_state row: the marts were not built by the incremental refresh, so nothing
+        # is known to be missing from them and nothing is added
+        body = viewer.get(WF, params=MAR).json()
+        assert body["summary"] == marts_only and body["freshness"]["as_of"] is None
+
+        execute(settings, "insert into platform.refresh_state (pipeline, events_watermark,"
+                          " window_start, window_end) values ('marts', %s, '2026-03-01',"
+                          " '2026-03-05')", (WATERMARK,))
+        body = viewer.get(WF, params=MAR).json()
+        assert body["summary"] == {
+            "total_enrolled": 8 + 1,        # P1 (P2 is after the range, Q1 at the watermark)
+            "currently_active": 1 + 1 - 1,  # P1 active, X6 completed
+            "completed": 4 + 1,             # X6; X2's goal and X8's completion change nothing
+            "completion_rate": 55.56,
+            "goals_achieved": 2 + 1,        # X2
+            "conversion_rate": 33.33,
+            # X6 took 2 h and ended on Mar 3: (12600.5 + 7200) / 5 s
+            "average_duration_hours": round(19800.5 / 5 / 3600, 4)}
+        freshness = body["freshness"]
+        assert freshness["events_watermark"] == "2026-03-05T00:00:00+00:00"
+        assert freshness["marts_refreshed_at"] is not None
+        assert (freshness["pending_events"], freshness["pending_events_capped"]) == (7, False)
+        assert freshness["as_of"] > freshness["events_watermark"]
+        # the executions' figures and the daily mart's agree on the additions too
+        zoned = viewer.get(WF, params={**MAR, "tz": "Etc/GMT"}).json()["summary"]
+        assert zoned == body["summary"]
+        # both periods of a comparison are adjusted: Mar 2-3 gains P1; X2's goal (on Mar 3)
+        # counts in its cohort, Feb 28 - Mar 1
+        compared = viewer.get(WF, params={"start_date": "2026-03-02", "end_date": "2026-03-03",
+                                          "compare": "previous_period"}).json()
+        assert compared["summary"]["total_enrolled"] == 5 + 1
+        assert compared["comparison"]["summary"]["total_enrolled"] == 3
+        assert compared["comparison"]["summary"]["goals_achieved"] == 1 + 1
+
+        account = viewer.get("/api/v1/analytics/executions/summary",
+                             params={"from": "2026-03-01", "to": "2026-03-03"}).json()
+        assert (account["executions"], account["succeeded"], account["failed"],
+                account["active"]) == (9, 5, 2, 1)
+        assert (account["success_rate"], account["failure_rate"]) == (55.56, 22.22)
+        assert account["credits"] == 7 + 2 and round(account["cost_usd"], 6) == 0.028
+        # ended executions enrolled in the range: X1 3600.5, X2 3600, X7 3600, X8 1800, X3 91,
+        # X4 300, X5 1800 s in the marts, and now X6 7200 s
+        assert account["average_duration_seconds"] == 21991.5 / 8
+        assert account["freshness"]["pending_events"] == 7  # acc_a's, p_8 is acc_b's
+
+        # the stream opens with the same additions, over all time
+        first = _first_stream_update(base, new_key(settings))
+        assert first["changes"] == {"total_enrolled": 8 + 2, "currently_active": 1 + 2 - 1,
+                                    "completed": 4 + 1, "goals_achieved": 2 + 1, "failed": 2,
+                                    "exited": 1}
+
+        # bounded: only the oldest MAX_PENDING_EVENTS pending events are read (p_1, p_2: P1)
+        monkeypatch.setattr(pending, "MAX_PENDING_EVENTS", 2)
+        body = viewer.get(WF, params=MAR).json()
+        assert (body["summary"]["total_enrolled"], body["summary"]["currently_active"],
+                body["summary"]["completed"], body["summary"]["goals_achieved"]) == (9, 2, 4, 2)
+        assert body["freshness"]["pending_events"] == 2
+        assert body["freshness"]["pending_events_capped"] is True
+        assert body["freshness"]["as_of"] == _after(2).isoformat()
+    finally:
+        execute(settings, "delete from raw.events where event_id = any(%s)",
+                ([e["event_id"] for e in PENDING_EVENTS],))
+        execute(settings, "delete from platform.refresh_state")

@@ -17,8 +17,9 @@ select count(*) as executions,
        count(*) filter (where status in ('completed', 'goal_achieved')) as succeeded,
        count(*) filter (where status = 'error') as failed,
        count(*) filter (where status = 'active') as active,
-       avg(duration_seconds) as average_duration_seconds,
-       sum(cost_usd) as cost_usd, sum(credits) as credits
+       count(duration_seconds) as durations,
+       coalesce(sum(duration_seconds), 0) as duration_sum,
+       coalesce(sum(cost_usd), 0) as cost_usd, coalesce(sum(credits), 0) as credits
 from marts.fct_executions
 where account_id = %(acc)s and enrolled_at >= %(start)s and enrolled_at < %(end)s
 """

@@ -6,6 +6,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from api.params import Period
+from api.queries import pending
 
 
 def find_workflow(conn, workflow_id: str, account_id: str) -> dict | None:
@@ -30,43 +31,67 @@ select coalesce(sum(new_enrollments), 0) as total_enrolled,
        coalesce(sum(cohort_active), 0) as currently_active,
        coalesce(sum(cohort_completed), 0) as completed,
        coalesce(sum(cohort_goals_achieved), 0) as goals_achieved,
-       sum(average_duration_seconds * completed) filter (where average_duration_seconds is not null)
-         / nullif(sum(completed) filter (where average_duration_seconds is not null), 0)
-         / 3600.0 as average_duration_hours
+       coalesce(sum(average_duration_seconds * completed)
+                filter (where average_duration_seconds is not null), 0) as duration_sum,
+       coalesce(sum(completed) filter (where average_duration_seconds is not null), 0)
+         as durations
 from marts.fct_workflow_daily
 where workflow_id = %(wf)s and account_id = %(acc)s and date between %(first)s and %(last)s
 """
 SUMMARY_ZONED = """
-select count(*) as total_enrolled,
-       count(*) filter (where status = 'active') as currently_active,
-       count(*) filter (where status in ('completed', 'goal_achieved')) as completed,
-       count(*) filter (where status = 'goal_achieved') as goals_achieved,
-       (select avg(duration_seconds) / 3600.0 from marts.fct_executions
-         where workflow_id = %(wf)s and account_id = %(acc)s
-           and status in ('completed', 'goal_achieved')
-           and ended_at >= %(start)s and ended_at < %(end)s) as average_duration_hours
-from marts.fct_executions
-where workflow_id = %(wf)s and account_id = %(acc)s
-  and enrolled_at >= %(start)s and enrolled_at < %(end)s
+with cohort as (
+    select count(*) as total_enrolled,
+           count(*) filter (where status = 'active') as currently_active,
+           count(*) filter (where status in ('completed', 'goal_achieved')) as completed,
+           count(*) filter (where status = 'goal_achieved') as goals_achieved
+    from marts.fct_executions
+    where workflow_id = %(wf)s and account_id = %(acc)s
+      and enrolled_at >= %(start)s and enrolled_at < %(end)s
+),
+ended as (
+    select coalesce(sum(duration_seconds), 0) as duration_sum,
+           count(duration_seconds) as durations
+    from marts.fct_executions
+    where workflow_id = %(wf)s and account_id = %(acc)s
+      and status in ('completed', 'goal_achieved')
+      and ended_at >= %(start)s and ended_at < %(end)s
+)
+select * from cohort, ended
 """
 
 
-def summary(conn, workflow_id: str, account_id: str, period: Period, tz: ZoneInfo) -> dict:
+def summary(conn, workflow_id: str, account_id: str, period: Period, tz: ZoneInfo,
+            refresh: pending.RefreshState | None = None) -> tuple[dict, pending.Changes | None]:
+    """The summary from the marts, plus, when they were refreshed incrementally (`refresh`), the
+    events received since (api/queries/pending.py); and those changes, None without `refresh`."""
     start, end = bounds(period, tz)
     query = SUMMARY_DAILY if tz.key == "UTC" else SUMMARY_ZONED
     row = conn.execute(query, {"wf": workflow_id, "acc": account_id, "start": start, "end": end,
                                "first": period.start, "last": period.end}).fetchone()
-    enrolled = int(row["total_enrolled"])
-    completed, goals = int(row["completed"]), int(row["goals_achieved"])
+    figures = {k: row[k] for k in ("total_enrolled", "currently_active", "completed",
+                                   "goals_achieved", "duration_sum", "durations")}
+    changes = None
+    if refresh is not None:
+        changes = pending.changes(conn, pending.WORKFLOW, {"wf": workflow_id, "acc": account_id},
+                                  refresh.watermark, start, end)
+        for name, change in (("total_enrolled", "enrolled"), ("currently_active", "active"),
+                             ("completed", "completed"), ("goals_achieved", "goals"),
+                             ("duration_sum", "ended_completed_duration_sum"),
+                             ("durations", "ended_completed_durations")):
+            figures[name] += changes[change]
+    enrolled = int(figures["total_enrolled"])
+    completed, goals = int(figures["completed"]), int(figures["goals_achieved"])
+    durations = int(figures["durations"])
     return {
         "total_enrolled": enrolled,
-        "currently_active": int(row["currently_active"]),
+        "currently_active": int(figures["currently_active"]),
         "completed": completed,
         "completion_rate": _rate(completed, enrolled),
         "goals_achieved": goals,
         "conversion_rate": _rate(goals, enrolled),
-        "average_duration_hours": _round(row["average_duration_hours"], 4),
-    }
+        "average_duration_hours": _round(figures["duration_sum"] / durations / 3600
+                                         if durations else None, 4),
+    }, changes
 
 
 def _rate(part: int, whole: int) -> float | None:

@@ -16,6 +16,7 @@ from api.db import table_exists
 from api.deps import Admin, Conn, Reader
 from api.errors import ApiError, not_found
 from api.params import Granularity, PlatformRange, DateRange
+from api.queries import pending
 from api.queries import platform as q
 from api.queries.workflows import UNITS, bounds
 from api.routes.workflows import owned
@@ -53,13 +54,39 @@ def executions(period: PlatformRange, caller: Reader, conn: Conn,
             "granularity": granularity, "group_by": group_by, "series": rows}
 
 
+# The figures of the marts, plus the account's events received since their last refresh (by
+# execution, as in the workflow summary: api/queries/pending.py).
+SUMMARY_CHANGES = {"executions": "enrolled", "succeeded": "completed", "failed": "failed",
+                   "active": "active", "durations": "durations", "duration_sum": "duration_sum",
+                   "cost_usd": "cost_usd", "credits": "credits"}
+
+
 @router.get("/analytics/executions/summary")
 def executions_summary(period: PlatformRange, caller: Reader, conn: Conn):
-    row = _rows(conn.execute(q.SUMMARY, _params(caller, period)))[0]
-    total = row["executions"]
-    row["success_rate"] = round(row["succeeded"] * 100 / total, 2) if total else None
-    row["failure_rate"] = round(row["failed"] * 100 / total, 2) if total else None
-    return {"from": period.start.isoformat(), "to": period.end.isoformat(), **row}
+    params = _params(caller, period)
+    with pending.consistent(conn):
+        row = conn.execute(q.SUMMARY, params).fetchone()
+        refresh = pending.refresh_state(conn)
+        changes = None if refresh is None else pending.changes(
+            conn, pending.ACCOUNT, {"acc": caller.account_id}, refresh.watermark,
+            params["start"], params["end"])
+    figures = dict(row)
+    if changes is not None:
+        for name, change in SUMMARY_CHANGES.items():
+            figures[name] += changes[change]
+    total, durations = int(figures["executions"]), int(figures["durations"])
+    succeeded, failed = int(figures["succeeded"]), int(figures["failed"])
+    return {"from": period.start.isoformat(), "to": period.end.isoformat(),
+            "executions": total, "succeeded": succeeded, "failed": failed,
+            "active": int(figures["active"]),
+            "average_duration_seconds": _num(figures["duration_sum"] / durations)
+            if durations else None,
+            # null over no execution, as a sum over no row is
+            "cost_usd": _num(figures["cost_usd"]) if total else None,
+            "credits": _num(figures["credits"]) if total else None,
+            "success_rate": round(succeeded * 100 / total, 2) if total else None,
+            "failure_rate": round(failed * 100 / total, 2) if total else None,
+            "freshness": pending.freshness(refresh, changes)}
 
 
 @router.get("/analytics/executions/errors")

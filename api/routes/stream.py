@@ -13,7 +13,7 @@ from fastapi.responses import StreamingResponse
 
 from api.deps import Reader
 from api.errors import not_found
-from api.live import baseline, counts_between, cursor_id, parse_cursor
+from api.live import cursor_id, opening_metrics, parse_cursor
 from api.queries.workflows import find_workflow
 
 router = APIRouter(prefix="/api/v1/workflows", tags=["stream"])
@@ -31,25 +31,23 @@ async def stream(request: Request, workflow_id: str, caller: Reader,
     settings, hub, pool = app.state.settings, app.state.hub, app.state.pool
     resume_from = parse_cursor(last_event_id)
 
-    def opening():
+    def known() -> bool:
         with pool.connection() as conn:
-            if find_workflow(conn, workflow_id, caller.account_id) is None:
-                return None
-            metrics = baseline(conn, workflow_id)
-            return metrics
+            return find_workflow(conn, workflow_id, caller.account_id) is not None
 
-    metrics = await asyncio.to_thread(opening)
-    if metrics is None:
+    if not await asyncio.to_thread(known):
         raise not_found(f"workflow {workflow_id!r}")
     queue = hub.subscribe(workflow_id)
-    start = await hub.current_cursor()
-    if resume_from is not None and resume_from < start:
-        # Catch up on what arrived while the client was away.
-        def catch_up():
-            with pool.connection() as conn:
-                return counts_between(conn, [workflow_id], resume_from, start)
-        for metric, change in (await asyncio.to_thread(catch_up)).get(workflow_id, {}).items():
-            metrics[metric] += change
+    try:
+        start = await hub.current_cursor()
+        # The marts' figures plus the events received since their watermark (or, before any
+        # incremental refresh, since the client's Last-Event-ID), up to the cursor the live
+        # updates start from: nothing missed, nothing counted twice.
+        metrics = await asyncio.to_thread(opening_metrics, pool, workflow_id,
+                                          caller.account_id, resume_from, start)
+    except BaseException:
+        hub.unsubscribe(workflow_id, queue)
+        raise
 
     async def events():
         pending: Counter = Counter()

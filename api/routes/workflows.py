@@ -10,6 +10,7 @@ from api.deps import Conn, Reader
 from api.errors import not_found
 from api.models import Actions, Funnel, WorkflowAnalytics
 from api.params import DateRange, Granularity, Period, parse_tz
+from api.queries import pending
 from api.queries import workflows as q
 
 router = APIRouter(prefix="/api/v1/workflows", tags=["workflows"])
@@ -36,15 +37,20 @@ def deltas(current: dict, previous: dict) -> dict:
 
 def analytics_body(conn, workflow_id: str, account_id: str, period: Period, granularity: str,
                    tz: str | None, compare: str | None) -> dict:
+    """The summary adds the events received since the last refresh of the marts (their status
+    as of now, not as of the refresh; api/queries/pending.py); the trends are the marts'."""
     zone = parse_tz(tz)
-    summary = q.summary(conn, workflow_id, account_id, period, zone)
-    body = {"workflow_id": workflow_id, "period": period_out(period), "summary": summary,
-            "trends": q.trends(conn, workflow_id, account_id, period, zone, granularity)}
-    if compare == "previous_period":
-        before = period.previous()
-        previous = q.summary(conn, workflow_id, account_id, before, zone)
-        body["comparison"] = {"period": period_out(before), "summary": previous,
-                              "deltas": deltas(summary, previous)}
+    with pending.consistent(conn):
+        refresh = pending.refresh_state(conn)
+        summary, changes = q.summary(conn, workflow_id, account_id, period, zone, refresh)
+        body = {"workflow_id": workflow_id, "period": period_out(period), "summary": summary,
+                "trends": q.trends(conn, workflow_id, account_id, period, zone, granularity)}
+        if compare == "previous_period":
+            before = period.previous()
+            previous, _ = q.summary(conn, workflow_id, account_id, before, zone, refresh)
+            body["comparison"] = {"period": period_out(before), "summary": previous,
+                                  "deltas": deltas(summary, previous)}
+    body["freshness"] = pending.freshness(refresh, changes)
     return body
 
 
@@ -62,7 +68,8 @@ def workflow_analytics(workflow_id: str, period: DateRange, caller: Reader, conn
 def funnel_body(conn, workflow: dict, account_id: str, period: Period, version: int | None) -> dict:
     steps = q.funnel_steps(conn, workflow["workflow_id"], account_id,
                            version or workflow["latest_version"], period)
-    summary = q.summary(conn, workflow["workflow_id"], account_id, period, parse_tz(None))
+    # the funnel's steps come from the marts: so does its overall conversion
+    summary, _ = q.summary(conn, workflow["workflow_id"], account_id, period, parse_tz(None))
     return {"workflow_id": workflow["workflow_id"], "funnel_steps": steps,
             "overall_conversion": summary["conversion_rate"], "bottleneck_step": q.bottleneck(steps)}
 

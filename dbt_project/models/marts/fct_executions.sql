@@ -24,23 +24,28 @@ step_outcomes as (
 
     select
         execution_id,
+        account_id,
+        workflow_id,
+        workflow_version,
         count(*) filter (where not is_failure) as steps_completed,
         count(*) filter (where is_failure) as steps_failed,
         sum(credits) as credits,
         sum(cost_usd) as cost_usd
     from {{ ref('int_step_outcomes_extracted') }}
     {% if is_incremental() %}
-    where execution_id in (select execution_id from executions)
+    where execution_id in ({{ wfa_window_execution_ids() }})
     {% endif %}
-    group by execution_id
+    group by 1, 2, 3, 4
 
 )
 
+-- an execution whose step events arrived before any of its execution-level events is already
+-- known (active, not yet enrolled), and its steps and costs count
 select
-    executions.execution_id,
-    executions.account_id,
-    executions.workflow_id,
-    executions.workflow_version,
+    coalesce(executions.execution_id, step_outcomes.execution_id) as execution_id,
+    coalesce(executions.account_id, step_outcomes.account_id) as account_id,
+    coalesce(executions.workflow_id, step_outcomes.workflow_id) as workflow_id,
+    coalesce(executions.workflow_version, step_outcomes.workflow_version) as workflow_version,
     executions.contact_id,
     executions.enrollment_source,
     executions.trigger_type,
@@ -48,7 +53,7 @@ select
     executions.variant,
     executions.enrolled_at,
     executions.ended_at,
-    executions.status,
+    coalesce(executions.status, 'active') as status,
     executions.exit_reason,
     {{ seconds_between('executions.enrolled_at', 'executions.ended_at') }} as duration_seconds,
     executions.goal_achieved_at,
@@ -60,5 +65,5 @@ select
     coalesce(step_outcomes.credits, 0) as credits,
     coalesce(step_outcomes.cost_usd, 0) as cost_usd
 from executions
-left join step_outcomes
+full outer join step_outcomes
     on executions.execution_id = step_outcomes.execution_id
