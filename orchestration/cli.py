@@ -321,6 +321,29 @@ def backfill(start: dt.datetime, end: dt.datetime, job_name: str) -> None:
         sys.exit(1)
 
 
+@main.command("retention")
+@click.option("--dry-run", is_flag=True, help="Print what would be deleted; delete nothing.")
+def retention_command(dry_run: bool) -> None:
+    """Apply the retention policy: detail after WFA_RETENTION_DETAIL_DAYS, daily marts after
+    WFA_RETENTION_DAILY_DAYS, monthly summaries kept (the daily `retention` job does the same)."""
+    import psycopg
+
+    from orchestration import retention
+    from orchestration.runtime import ensure_warehouse
+
+    settings = get_settings()
+    ensure_warehouse(settings)
+    horizons = retention.Horizons.as_of(settings.clock(), settings.retention_detail_days,
+                                        settings.retention_daily_days)
+    with psycopg.connect(settings.warehouse_url, autocommit=True) as conn:
+        counts = retention.purge(conn, horizons, dry_run=dry_run)
+    verb = "would delete" if dry_run else "deleted"
+    click.echo(f"detail before {horizons.detail_before}, daily marts before {horizons.daily_before}")
+    for table, rows in counts.items():
+        click.echo(f"  {table:<45} {verb} {rows:>12,} rows")
+    click.echo(f"  {'total':<45} {verb} {sum(counts.values()):>12,} rows")
+
+
 @main.command("ui")
 @click.option("--port", default=3000, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)

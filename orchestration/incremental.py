@@ -32,7 +32,7 @@ class Window:
 
     @property
     def days(self) -> int:
-        return (self.end - self.start).days + 1
+        return max(0, (self.end - self.start).days + 1)
 
 
 def watermark(conn: psycopg.Connection) -> dt.datetime | None:
@@ -81,7 +81,14 @@ def plan(conn: psycopg.Connection, overlap_seconds: int = 300) -> Window | None:
     starts = [day for day in (earliest_event, earliest_execution_event) if day is not None]
     if marts_last_day < last_day:
         starts.append(marts_last_day + dt.timedelta(days=1))
-    return Window(min(starts), last_day, newest, events=touched)
+    start = min(starts)
+    # never before the retention horizon: those days' raw events are gone (dbt clips too)
+    # (late events of purged days are left for the next purge; with nothing else new the window
+    # is empty, start after end, and the run only moves the watermark on)
+    horizon = conn.execute("select max(detail_before) from platform.retention_runs").fetchone()[0]
+    if horizon is not None and start < horizon:
+        start = horizon
+    return Window(start, last_day, newest, events=touched)
 
 
 def record(conn: psycopg.Connection, window: Window) -> None:

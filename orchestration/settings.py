@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from functools import cached_property
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -52,6 +53,14 @@ class Settings(BaseSettings):
         "long before its watermark (loads still committing when the last one looked).")
     freshness_sensor_seconds: int = Field(
         default=30, description="How often the freshness sensor looks for newly received events.")
+    retention_detail_days: int = Field(
+        default=90, description="Raw events, rejected rows and the event-grain and hourly marts "
+        "are kept this many days.")
+    retention_daily_days: int = Field(
+        default=730, description="The daily marts are kept this many days (monthly: forever).")
+    now: datetime | None = Field(
+        default=None, description="The platform's clock, fixed (tests, replays); unset: the "
+        "real time.")
     api_rate_limit_per_minute: int = Field(default=60, description="Requests per minute per API key.")
     api_pool_max: int = Field(default=10, description="Most warehouse connections the API holds.")
     api_stream_poll_seconds: float = Field(
@@ -60,6 +69,21 @@ class Settings(BaseSettings):
         default=5.0, description="Least time between two updates sent on one stream.")
     api_stream_heartbeat_seconds: float = Field(
         default=15.0, description="A heartbeat comment after this long without an update.")
+
+    @model_validator(mode="after")
+    def _whole_months_in_the_daily_marts(self) -> Settings:
+        # a refresh rebuilds the months its days fall in from the daily marts: those months
+        # must still be whole there
+        if self.retention_daily_days < self.retention_detail_days + 31:
+            raise ValueError("WFA_RETENTION_DAILY_DAYS must exceed WFA_RETENTION_DETAIL_DAYS by "
+                             "at least 31 days")
+        return self
+
+    def clock(self) -> datetime:
+        """Now, as the platform sees it: WFA_NOW when set (a clock tests can set)."""
+        if self.now is None:
+            return datetime.now(timezone.utc)
+        return self.now if self.now.tzinfo else self.now.replace(tzinfo=timezone.utc)
 
     @property
     def embedded(self) -> bool:

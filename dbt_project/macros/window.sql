@@ -16,7 +16,16 @@
         {%- set start = start if start is not none else bounds[0] -%}
         {%- set end = end if end is not none else bounds[1] -%}
     {%- endif -%}
-    {{ return({'start': (start or '1970-01-01') | string, 'end': (end or '1970-01-01') | string}) }}
+    {%- set start = (start or '1970-01-01') | string -%}
+    {#- never before the retention horizon: those days' raw events are gone, and recomputing
+        them would erase the history the daily marts keep -#}
+    {%- if execute and is_incremental() -%}
+        {%- set horizon = wfa_retention_horizon() -%}
+        {%- if horizon is not none and horizon > start -%}
+            {%- set start = horizon -%}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return({'start': start, 'end': (end or '1970-01-01') | string}) }}
 {%- endmacro %}
 
 {#- The window's first day, as a SQL date. -#}
@@ -54,7 +63,8 @@
 {%- endmacro %}
 
 {#- Custom incremental strategy `window_replace`: the rows of the window (config window_column,
-    a date, or with window_grain='hour' a timestamptz) are deleted and the model's rows, which
+    a date; with window_grain='hour' a timestamptz; with window_grain='month' the first day of
+    a month, every month the window touches) are deleted and the model's rows, which
     are exactly the window's, inserted in one transaction. Unlike delete+insert on a key, rows
     that no longer exist (a day whose last error turned out to be another's) disappear too. -#}
 {% macro get_incremental_window_replace_sql(arg_dict) -%}
@@ -63,6 +73,10 @@
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     {%- if config.get('window_grain', 'day') == 'hour' -%}
         {%- set predicate = wfa_in_window_times(column) -%}
+    {%- elif config.get('window_grain', 'day') == 'month' -%}
+        {%- set predicate = column ~ " between date_trunc('month', (" ~ wfa_window_start()
+            ~ ")::timestamp)::date and date_trunc('month', (" ~ wfa_window_end()
+            ~ ")::timestamp)::date" -%}
     {%- else -%}
         {%- set predicate = wfa_in_window_dates(column) -%}
     {%- endif -%}

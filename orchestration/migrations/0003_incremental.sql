@@ -13,3 +13,14 @@ create table platform.refresh_state (
     window_end        date,
     refreshed_at      timestamptz not null default now()
 );
+
+-- Every purge of the retention job (orchestration/retention.py): what it cut and how much went.
+-- The latest detail_before is the retention horizon: no refresh recomputes a day before it
+-- (its raw events are gone), and a full refresh of the retained marts refuses.
+create table platform.retention_runs (
+    run_id         bigint      generated always as identity primary key,
+    ran_at         timestamptz not null default now(),
+    detail_before  date        not null,
+    daily_before   date        not null,
+    rows_deleted   jsonb       not null
+);

@@ -1,0 +1,27 @@
+{#- The retention horizon (orchestration/retention.py): the first UTC day whose raw events
+    are still there after the latest purge, as an ISO date string; none before any purge (or
+    in a warehouse without the platform's migrations). -#}
+{% macro wfa_retention_horizon() -%}
+    {%- set exists = run_query("select to_regclass('platform.retention_runs') is not null").rows[0][0] -%}
+    {%- if not exists -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set found = run_query("select max(detail_before)::text from platform.retention_runs").rows -%}
+    {{ return(found[0][0] if found and found[0][0] else none) }}
+{%- endmacro %}
+
+{#- on-run-start: once a purge has run, a full refresh would rebuild the daily and monthly
+    marts from the raw events that are left and lose every purged day. It refuses unless
+    forced: `dbt run --full-refresh --vars '{wfa_force_full_refresh: true}'` (or `wfa dbt ...`). -#}
+{% macro wfa_guard_full_refresh() -%}
+    {%- if execute and flags.FULL_REFRESH and not var('wfa_force_full_refresh', false) -%}
+        {%- set horizon = wfa_retention_horizon() -%}
+        {%- if horizon is not none -%}
+            {{ exceptions.raise_compiler_error(
+                "refusing --full-refresh: the retention job purged the raw events before "
+                ~ horizon ~ ", so a full refresh would erase the daily and monthly history of "
+                ~ "those days. Force it with --vars '{wfa_force_full_refresh: true}'.") }}
+        {%- endif -%}
+    {%- endif -%}
+    select 1
+{%- endmacro %}
