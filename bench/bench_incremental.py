@@ -9,7 +9,8 @@ earlier days); every other file is the history of the large warehouse, and a sha
 executions (and users) the history of the small one. For each warehouse: load the history, a
 full refresh (`dbt run --full-refresh`), load the increment, then the incremental refresh of
 every model over the window the watermark gives (plan + `dbt run --vars`). Then, on the large
-one, a backfill of its last 90 days (`dbt run` over the window) against a full refresh.
+one, a backfill of its last 90 days (`dbt run` over the window) against a full refresh, and
+retention purges of its oldest day and of its oldest 30 days.
 Targets: incremental refresh on 10 million events <= 10 s; large / small <= 1.5.
 """
 
@@ -29,7 +30,7 @@ import psycopg  # noqa: E402
 from assets.ingestion import load_files  # noqa: E402
 from assets.sample_data import generate  # noqa: E402
 from bench.common import bench_database, scratch_dir, timed  # noqa: E402
-from orchestration import incremental  # noqa: E402
+from orchestration import incremental, retention  # noqa: E402
 from orchestration.runtime import dbt_command  # noqa: E402
 
 REFERENCE = ("accounts", "users", "workflows", "workflow_steps", "experiments")
@@ -119,6 +120,18 @@ def main() -> None:
                     dbt(settings, "run", "--full-refresh")
                 print(f"backfill of 90 days ({start} to {window.end}): {times['backfill']:.1f} s; "
                       f"full refresh of the same data: {times['full again']:.1f} s")
+                # retention: a purge of the oldest day, as the daily job does, then of a month
+                first = window.end - dt.timedelta(days=args.days)
+                with psycopg.connect(settings.warehouse_url, autocommit=True) as conn:
+                    for days in (1, 30):
+                        horizons = retention.Horizons(first + dt.timedelta(days=days),
+                                                      first - dt.timedelta(days=365))
+                        with timed(f"purge {days}", times):
+                            counts = retention.purge(conn, horizons)
+                        print(f"retention purge of {days} day(s) before "
+                              f"{horizons.detail_before}: {counts['raw.events']:,} raw events, "
+                              f"{sum(counts.values()):,} rows in all, in "
+                              f"{times[f'purge {days}']:.1f} s")
 
     print(f"incremental refresh, large: {times['large total']:.1f} s (target <= 10 s); "
           f"large / small: {times['large total'] / times['small total']:.2f} (target <= 1.5)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
 import sys
@@ -16,6 +17,10 @@ from orchestration.settings import PROJECT_DIR, get_settings
 
 DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
 OWNER = "team:data-platform"
+# The freshness sensor refreshes the marts a minute or so after events land, the hourly schedule
+# every hour even when none do: a mart not refreshed for 75 minutes warns, for 2 hours fails.
+MART_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=2),
+                                                warn_window=dt.timedelta(minutes=75))
 
 
 @functools.cache
@@ -50,6 +55,12 @@ class WarehouseTranslator(DagsterDbtTranslator):
         if dbt_resource_props["resource_type"] == "source":
             return dg.AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
         return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        if spec.key.path[0] == "marts":
+            spec = spec.replace_attributes(freshness_policy=MART_FRESHNESS)
+        return spec
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] == "source":

@@ -5,7 +5,15 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.dbt_resources import dbt_resource
-from orchestration.defs import analytics, dbt_models, jobs, quality_checks, raw_sources, retention
+from orchestration.defs import (
+    analytics,
+    dbt_models,
+    freshness,
+    jobs,
+    quality_checks,
+    raw_sources,
+    retention,
+)
 
 
 def build_definitions() -> dg.Definitions:
@@ -16,6 +24,7 @@ def build_definitions() -> dg.Definitions:
         quality_checks.build_defs(),
         analytics.build_defs(),
         retention.build_defs(),
+        freshness.build_defs(),
         dg.Definitions(resources={"dbt": dbt_resource()}),
     )
 

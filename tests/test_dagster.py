@@ -49,6 +49,18 @@ def test_definitions_load_with_raw_sources_models_checks_job_and_schedule(defini
             ("marts/fct_workflow_daily", "assert_workflow_daily_reconciles_with_executions"),
             ("marts/fct_workflow_step_daily", "assert_funnel_adds_up")} <= named_checks
 
+    # incremental models: daily partitions, one run per backfill; the rest unpartitioned
+    daily = graph.get(dg.AssetKey(["marts", "fct_workflow_daily"]))
+    assert isinstance(daily.partitions_def, dg.DailyPartitionsDefinition)
+    assert daily.backfill_policy == dg.BackfillPolicy.single_run()
+    assert graph.get(dg.AssetKey(["marts", "dim_workflows"])).partitions_def is None
+    assert graph.get(dg.AssetKey(["staging", "stg_raw__events"])).partitions_def is None
+    # freshness: a policy on every mart, dbt's source freshness as a check of raw/events
+    assert daily.freshness_policy.fail_window.to_timedelta().total_seconds() == 7200
+    assert ("raw/events", "dbt_source_freshness") in named_checks
+    assert definitions.resolve_sensor_def("new_events_sensor").job_name == "refresh_marts"
+    assert definitions.resolve_schedule_def("retention_daily").job_name == "retention"
+
     job = definitions.resolve_job_def("refresh_all")
     assert job is not None
     schedule = definitions.resolve_schedule_def("refresh_all_hourly")

@@ -72,11 +72,11 @@ def test_every_mart_has_a_blocking_suite_check_and_raw_events_has_warning_checks
         spec = graph.get_check_spec(dg.AssetCheckKey(dg.AssetKey(["marts", mart]), "quality_suite"))
         assert spec.blocking, mart
     raw = {key.name for key in graph.asset_check_keys if key.asset_key == dg.AssetKey(["raw", "events"])}
-    assert raw == {"rejected_row_rate", "known_references"}
+    assert raw == {"rejected_row_rate", "known_references", "dbt_source_freshness"}
     refresh = definitions().resolve_job_def("refresh_all")
     checks = {key.name for key in refresh.asset_layer.asset_graph.asset_check_keys
               if key.asset_key == dg.AssetKey(["raw", "events"])}
-    assert checks == {"rejected_row_rate", "known_references"}
+    assert checks == {"rejected_row_rate", "known_references", "dbt_source_freshness"}
 
 
 def test_a_failing_suite_stops_the_assets_downstream_and_a_passing_one_lets_them_run(warehouse_env):
