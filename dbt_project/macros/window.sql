@@ -87,15 +87,19 @@
 
 {#- In a window run, the series (rows of a dense daily mart with the given key columns) that
     already exist before the window: they have a row on the eve of its first day, because
-    every series runs without gaps to the last day with data. In a full build there are none:
-    `empty_from` (any relation with those columns) gives the empty set its types. -#}
-{% macro wfa_series_before_window(key_columns, empty_from) -%}
+    every series runs without gaps to the last day with data. With first_date, each comes with
+    the window's first day, where it carries on. In a full build there are none: `empty_from`
+    (any relation with those columns) gives the empty set its types. -#}
+{% macro wfa_series_before_window(key_columns, empty_from, first_date=false) -%}
     {%- if is_incremental() -%}
-        select {{ key_columns | join(', ') }}
+        select distinct {{ key_columns | join(', ') }}
+            {%- if first_date %}, {{ wfa_window_start() }} as first_date{% endif %}
         from {{ this }}
         where date = {{ wfa_window_start() }} - 1
     {%- else -%}
-        select {{ key_columns | join(', ') }} from {{ empty_from }} where false
+        select {{ key_columns | join(', ') }}
+            {%- if first_date %}, null::date as first_date{% endif %}
+        from {{ empty_from }} where false
     {%- endif -%}
 {%- endmacro %}
 

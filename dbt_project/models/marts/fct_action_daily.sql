@@ -130,9 +130,8 @@ series as (
             on version_firsts.workflow_id = definitions.workflow_id
             and version_firsts.workflow_version = definitions.workflow_version
         union all
-        select account_id, workflow_id, action_type, {{ wfa_window_start() }}
-        from ({{ wfa_series_before_window(
-            ['account_id', 'workflow_id', 'action_type'], 'daily') }}) as existing
+        {{ wfa_series_before_window(['account_id', 'workflow_id', 'action_type'], 'daily',
+                                    first_date=true) }}
     ) as candidates
     group by 1, 2, 3
 

@@ -56,9 +56,8 @@ series as (
         from daily
         group by 1, 2, 3
         union all
-        select account_id, workflow_id, action_type, {{ wfa_window_start() }}
-        from ({{ wfa_series_before_window(
-            ['account_id', 'workflow_id', 'action_type'], 'daily') }}) as existing
+        {{ wfa_series_before_window(['account_id', 'workflow_id', 'action_type'], 'daily',
+                                    first_date=true) }}
     ) as firsts
     group by 1, 2, 3
 

@@ -204,8 +204,7 @@ series as (
         from facts
         group by 1, 2
         union all
-        select account_id, workflow_id, {{ wfa_window_start() }}
-        from ({{ wfa_series_before_window(['account_id', 'workflow_id'], 'facts') }}) as existing
+        {{ wfa_series_before_window(['account_id', 'workflow_id'], 'facts', first_date=true) }}
     ) as firsts
     group by 1, 2
 

@@ -121,9 +121,8 @@ versions as (
         group by 1, 2, 3
         -- a version whose series began before the window runs on
         union all
-        select account_id, workflow_id, workflow_version, {{ wfa_window_start() }}
-        from ({{ wfa_series_before_window(
-            ['account_id', 'workflow_id', 'workflow_version'], 'facts') }}) as existing
+        {{ wfa_series_before_window(['account_id', 'workflow_id', 'workflow_version'], 'facts',
+                                    first_date=true) }}
     ) as firsts
     group by 1, 2, 3
 
@@ -141,9 +140,8 @@ version_steps as (
     select distinct account_id, workflow_id, workflow_version, step_id
     from facts
     union
-    select account_id, workflow_id, workflow_version, step_id
-    from ({{ wfa_series_before_window(
-        ['account_id', 'workflow_id', 'workflow_version', 'step_id'], 'facts') }}) as existing
+    {{ wfa_series_before_window(['account_id', 'workflow_id', 'workflow_version', 'step_id'],
+                                'facts') }}
 
 ),
 
