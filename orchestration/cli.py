@@ -300,17 +300,15 @@ def run(job_name: str) -> None:
 def backfill(start: dt.datetime, end: dt.datetime, job_name: str) -> None:
     """Recompute the daily partitions from START to END in one run (one dbt invocation), as
     the UI's backfill does. The marts' other days and the events watermark are left alone."""
-    from orchestration.partitions import RANGE_END, RANGE_START
+    from orchestration.partitions import RANGE_END, RANGE_START, daily_partitions
     from orchestration.runtime import ensure_warehouse, prepare_dagster
     from orchestration.run_summary import run_job
 
     if end < start:
         raise click.BadParameter("--end is before --start")
-    from orchestration.partitions import daily_partitions
-
     settings = get_settings()
-    first, last = daily_partitions(settings).get_first_partition_key(), \
-        daily_partitions(settings).get_last_partition_key()
+    partitions = daily_partitions(settings)
+    first, last = partitions.get_first_partition_key(), partitions.get_last_partition_key()
     if start.date().isoformat() < first or end.date().isoformat() > last:
         raise click.BadParameter(f"the daily partitions run from {first} to {last} "
                                  "(WFA_PARTITIONS_START sets the first)")

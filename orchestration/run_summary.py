@@ -14,13 +14,13 @@ def run_job(job_name: str, echo: Callable[[str], None] = print,
     name the partitions."""
     from orchestration.definitions import build_definitions
     from orchestration.defs.jobs import refresh_tags
+    from orchestration.partitions import RANGE_END, RANGE_START
 
     job = build_definitions().resolve_job_def(job_name)
     if tags is None and job.partitions_def is not None:
         tags = refresh_tags()
     if tags:
-        echo(f"partitions {tags.get('dagster/asset_partition_range_start')} to "
-             f"{tags.get('dagster/asset_partition_range_end')}")
+        echo(f"partitions {tags.get(RANGE_START)} to {tags.get(RANGE_END)}")
     started = time.monotonic()
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(

@@ -140,3 +140,24 @@ def test_a_full_refresh_refuses_after_a_purge_unless_forced(purged):
         run_dbt(settings, "run", "--full-refresh", "--select", "fct_user_activity_daily")
     run_dbt(settings, "run", "--full-refresh", "--select", "fct_user_activity_daily",
             "--vars", "{wfa_force_full_refresh: true}")
+
+
+def test_wfa_retention_dry_run_follows_the_settable_clock(purged, monkeypatch):
+    from click.testing import CliRunner
+
+    from orchestration.cli import main
+
+    settings = purged[0]
+    monkeypatch.setenv("WFA_DATABASE_URL", settings.warehouse_url)
+    monkeypatch.setenv("WFA_NOW", "2026-11-30T08:00:00Z")
+    monkeypatch.setenv("WFA_RETENTION_DETAIL_DAYS", "30")
+    monkeypatch.setenv("WFA_RETENTION_DAILY_DAYS", "61")
+    runs = query(settings, "select count(*) as n from platform.retention_runs")[0]["n"]
+    daily = query(settings, "select count(*) as n from marts.fct_workflow_daily")[0]["n"]
+    result = CliRunner().invoke(main, ["retention", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    # as of 2026-11-30: detail before 2026-10-31, daily marts before 2026-09-30
+    assert "detail before 2026-10-31, daily marts before 2026-09-30" in result.output
+    assert f"marts.fct_workflow_daily{' ' * 21} would delete {daily:>12,} rows" in result.output
+    assert query(settings, "select count(*) as n from platform.retention_runs")[0]["n"] == runs
+    assert query(settings, "select count(*) as n from marts.fct_workflow_daily")[0]["n"] == daily

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.partitions import daily_partitions, run_tags
+from orchestration.partitions import RANGE_END, RANGE_START, daily_partitions, run_tags
 from orchestration.settings import get_settings
 
 REFRESH_ALL = "refresh_all"
@@ -36,8 +36,7 @@ def refresh_tags() -> dict[str, str]:
     tags = planned_tags()
     if tags is None:
         today = daily_partitions(get_settings()).get_last_partition_key()
-        tags = {"dagster/asset_partition_range_start": today,
-                "dagster/asset_partition_range_end": today}
+        tags = {RANGE_START: today, RANGE_END: today}
     return tags
 
 
