@@ -27,13 +27,32 @@ def ensure_table(conn: psycopg.Connection, ddl: str = DDL) -> None:
         conn.execute(ddl)
 
 
+RETENTION_RUNS = "platform.retention_runs"  # orchestration/retention.py records each purge
+
+
+def _purges(conn: psycopg.Connection) -> bool:
+    return conn.execute("select to_regclass(%s)", (RETENTION_RUNS,)).fetchone()[0] is not None
+
+
+def retention_horizon(url: str):
+    """The first day whose raw events the latest retention purge kept; None before any."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        if not _purges(conn):
+            return None
+        return conn.execute(f"select max(detail_before) from {RETENTION_RUNS}").fetchone()[0]
+
+
 def previous_counts(url: str) -> dict[str, int]:
-    """Each mart's count at its latest passing validation: a failed run is no baseline."""
+    """Each mart's count at its latest passing validation: a failed run is no baseline, nor is
+    one from before the latest retention purge (which shrinks the marts by design)."""
     with psycopg.connect(url, autocommit=True) as conn:
         ensure_table(conn)
+        since = "'-infinity'::timestamptz"
+        if _purges(conn):
+            since = f"coalesce((select max(ran_at) from {RETENTION_RUNS}), {since})"
         rows = conn.execute(
             "select distinct on (mart) mart, row_count from quality.mart_row_counts"
-            " where passed order by mart, recorded_at desc").fetchall()
+            f" where passed and recorded_at > {since} order by mart, recorded_at desc").fetchall()
     return dict(rows)
 
 

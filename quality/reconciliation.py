@@ -20,6 +20,9 @@ class Reconciliation:
     mart_sql: str             # one row over {batch}, a column per metric
     raw: dict[str, str]       # metric -> its raw total (a key of RawTotals)
     money: tuple[str, ...] = ()
+    # over all of history, whatever the window: once retention has purged old raw events the
+    # raw side no longer holds all of it, and the comparison is skipped
+    history_wide: bool = False
 
     @property
     def metrics(self) -> tuple[str, ...]:
@@ -109,7 +112,7 @@ def fct_executions(window: Window) -> Reconciliation:
         "conversions": "conversions_all", "completions": "completions_all",
         "failures": "failures_all", "step_completions": "step_completions_all",
         "step_failures": "step_failures_all", "credits": "credits_all", "cost_usd": "cost_all"},
-        money=("cost_usd",))
+        money=("cost_usd",), history_wide=True)
 
 
 def fct_retention_cohorts(window: Window) -> Reconciliation:
@@ -120,20 +123,21 @@ def fct_retention_cohorts(window: Window) -> Reconciliation:
     mart = (f"select {size('user')} as users, {size('contact')} as contacts,"
             f" {size('workflow')} as workflows from {{batch}}")
     return Reconciliation(mart, {"users": "users", "contacts": "contacts",
-                                 "workflows": "workflows_enrolled"})
+                                 "workflows": "workflows_enrolled"}, history_wide=True)
 
 
 def dim_accounts(window: Window) -> Reconciliation:
     mart = ("select count(*) as accounts, count(*) filter (where not is_inferred)"
             " as snapshot_accounts from {batch}")
-    return Reconciliation(mart, {"accounts": "accounts", "snapshot_accounts": "snapshot_accounts"})
+    return Reconciliation(mart, {"accounts": "accounts", "snapshot_accounts": "snapshot_accounts"},
+                          history_wide=True)
 
 
 def dim_workflows(window: Window) -> Reconciliation:
     mart = ("select sum(total_enrollments) as enrolments, count(*) filter (where not is_inferred)"
             " as snapshot_workflows from {batch}")
     return Reconciliation(mart, {"enrolments": "enrolled_executions",
-                                 "snapshot_workflows": "snapshot_workflows"})
+                                 "snapshot_workflows": "snapshot_workflows"}, history_wide=True)
 
 
 def dim_workflow_steps(window: Window) -> Reconciliation:

@@ -125,6 +125,11 @@ def validate_marts(url: str, marts: list[str] | None = None, window: Window = Wi
     if unknown:
         raise ValueError(f"no suite for {', '.join(unknown)}; the marts are {', '.join(MARTS)}")
     present = existing_marts(url, marts, schema)
+    # after a retention purge the raw events start at its horizon: dated reconciliations cover
+    # the days from there, history-wide ones are off, row counts start a new baseline
+    horizon = history.retention_horizon(url)
+    if horizon is not None and (window.start is None or window.start < horizon):
+        window = Window(horizon, window.end)
     previous = history.previous_counts(url)
     counts = history.current_counts(url, sorted(present), schema)
     totals = RawTotals(url, window)  # shared by the suites: raw.events is read once per group
@@ -139,7 +144,8 @@ def validate_marts(url: str, marts: list[str] | None = None, window: Window = Wi
             continue
         started = time.perf_counter()
         suite = context.suites.add(build_suite(
-            mart, totals, previous.get(mart), limits.max_drop_pct, limits.max_growth_pct))
+            mart, totals, previous.get(mart), limits.max_drop_pct, limits.max_growth_pct,
+            after_purge=horizon is not None))
         batch = (source.add_table_asset(mart, table_name=mart, schema_name=schema)
                  .add_batch_definition_whole_table(mart))
         validation = context.validation_definitions.add(

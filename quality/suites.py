@@ -83,8 +83,12 @@ def consistency_expectations(mart: str, rules: MartRules) -> list:
             for description, sql in rules.consistency.items()]
 
 
-def reconciliation_expectation(mart: str, window: Window, totals: RawTotals):
+def reconciliation_expectation(mart: str, window: Window, totals: RawTotals,
+                               after_purge: bool = False):
+    """None for a history-wide reconciliation once retention has purged old raw events."""
     reconciliation = RECONCILIATIONS[mart](window)
+    if after_purge and reconciliation.history_wide:
+        return None
     return unexpected_rows(
         mart, reconciliation.unexpected_rows_query(totals),
         description=f"{', '.join(reconciliation.metrics)} equal raw.events ({window})",
@@ -103,13 +107,15 @@ def row_count_expectation(previous: int | None, max_drop_pct: float, max_growth_
 
 
 def build_suite(mart: str, totals: RawTotals, previous_row_count: int | None = None,
-                max_drop_pct: float = 5.0, max_growth_pct: float = 200.0) -> gx.ExpectationSuite:
-    """The suite of one mart; `totals` are the raw figures of the window it reconciles."""
+                max_drop_pct: float = 5.0, max_growth_pct: float = 200.0,
+                after_purge: bool = False) -> gx.ExpectationSuite:
+    """The suite of one mart; `totals` are the raw figures of the window it reconciles;
+    `after_purge`: retention has deleted old raw events (history-wide comparisons are off)."""
     rules = RULES[mart]
     suite = gx.ExpectationSuite(name=mart)
     expectations = [*schema_expectations(mart), *key_expectations(mart, rules),
                     *range_expectations(mart), *consistency_expectations(mart, rules),
-                    reconciliation_expectation(mart, totals.window, totals),
+                    reconciliation_expectation(mart, totals.window, totals, after_purge),
                     row_count_expectation(previous_row_count, max_drop_pct, max_growth_pct)]
     for expectation in expectations:
         if expectation is not None:

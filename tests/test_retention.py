@@ -115,6 +115,31 @@ def test_refreshes_after_a_purge_never_recompute_purged_days(purged):
     assert summary["cost_usd"] == daily["cost"]
 
 
+def test_the_quality_suites_still_pass_after_a_purge(purged):
+    """Dated reconciliations cover the days from the horizon on; history-wide ones, whose raw
+    side is gone, are off; the purge does not trip the row-count bounds."""
+    from quality.runner import validate_marts
+
+    settings, horizons = purged[0], purged[1]
+    results = validate_marts(settings.warehouse_url)
+    failing = {r.mart: [f.line() for f in r.failures] for r in results if not r.success}
+    assert not failing
+    evaluated = {r.mart: r.evaluated for r in results}
+    assert evaluated["fct_workflow_daily"] > 0
+    # a cost moved by a cent on a day after the horizon is still caught
+    with psycopg.connect(settings.warehouse_url, autocommit=True) as conn:
+        conn.execute("update marts.fct_cost_daily set cost_usd = cost_usd + 0.01 where ctid ="
+                     " (select ctid from marts.fct_cost_daily where date >= %s and cost_usd > 0"
+                     " limit 1)", (horizons.detail_before,))
+        try:
+            (cost,) = validate_marts(settings.warehouse_url, ["fct_cost_daily"], record=False)
+        finally:
+            conn.execute("update marts.fct_cost_daily set cost_usd = cost_usd - 0.01 where ctid ="
+                         " (select ctid from marts.fct_cost_daily where date >= %s"
+                         " and cost_usd > 0 limit 1)", (horizons.detail_before,))
+    assert [f.kind for f in cost.failures] == ["reconciliation"]
+
+
 def test_the_daily_marts_go_after_their_period_and_the_months_stay(purged):
     settings = purged[0]
     months = query(settings, "select * from marts.fct_monthly_summary order by 1, 2, 3")
