@@ -16,6 +16,8 @@ if __name__ == "__main__":
     subprocess.run([sys.executable, str(HERE / "bench_load.py")], check=True)
     subprocess.run([sys.executable, str(HERE / "bench_pipeline.py"), "--events", events],
                    check=True)
+    subprocess.run([sys.executable, str(HERE / "bench_incremental.py"), "--events", events],
+                   check=True)
     subprocess.run([sys.executable, str(HERE / "bench_checks.py"), "--events", events],
                    check=True)
     subprocess.run([sys.executable, str(HERE / "bench_analytics.py")], check=True)
