@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import psycopg
 
+from orchestration import retention
+
 PIPELINE = "marts"
 
 
@@ -85,7 +87,7 @@ def plan(conn: psycopg.Connection, overlap_seconds: int = 300) -> Window | None:
     # never before the retention horizon: those days' raw events are gone (dbt clips too)
     # (late events of purged days are left for the next purge; with nothing else new the window
     # is empty, start after end, and the run only moves the watermark on)
-    horizon = conn.execute("select max(detail_before) from platform.retention_runs").fetchone()[0]
+    horizon = retention.detail_horizon(conn)
     if horizon is not None and start < horizon:
         start = horizon
     return Window(start, last_day, newest, events=touched)

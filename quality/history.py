@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import psycopg
 
+from orchestration import retention
+
 DDL = """
 create table if not exists quality.mart_row_counts (
     mart        text        not null,
@@ -39,7 +41,7 @@ def retention_horizon(url: str):
     with psycopg.connect(url, autocommit=True) as conn:
         if not _purges(conn):
             return None
-        return conn.execute(f"select max(detail_before) from {RETENTION_RUNS}").fetchone()[0]
+        return retention.detail_horizon(conn)
 
 
 def previous_counts(url: str) -> dict[str, int]:
