@@ -144,6 +144,26 @@ def test_concurrent_loads_of_the_same_events_store_each_once(warehouse, tmp_path
     assert query(warehouse, "select count(*) as n from raw.events") == [{"n": 3000}]
 
 
+def test_parallel_writers_keep_the_first_copy_of_a_repeat_in_a_later_chunk(warehouse, tmp_path):
+    # Chunks of 10 stored by 4 writers side by side: each event's repeat (another time) falls in
+    # the next chunk, often while the first copy's chunk is still being written.
+    lines = []
+    for block in range(60):
+        ids = [f"w{block:02d}_{i}" for i in range(10)]
+        lines += [enrolled(event_id, occurred_at="2026-09-01T10:00:00Z") for event_id in ids[:5]]
+        lines += [enrolled(event_id, occurred_at="2026-09-02T10:00:00Z")
+                  for event_id in [f"w{block - 1:02d}_{i}" for i in range(5)] if block]
+        lines += [enrolled(event_id, occurred_at="2026-09-01T10:00:00Z") for event_id in ids[5:]]
+    path = write_lines(tmp_path / "repeats.jsonl", lines)
+    result = load_path(warehouse.warehouse_url, path, chunk_rows=10, writers=4)
+    assert (result.rows_read, result.loaded, result.duplicates, result.rejected) == (
+        60 * 10 + 59 * 5, 600, 295, 0)
+    assert query(warehouse, "select occurred_at, count(*) as n from raw.events group by 1") == [
+        {"occurred_at": datetime(2026, 9, 1, 10, tzinfo=timezone.utc), "n": 600}]
+    assert query(warehouse, "select loaded, duplicates from raw.load_batches") == [
+        {"loaded": 600, "duplicates": 295}]
+
+
 def test_csv_with_any_column_order_json_properties_and_empty_fields(warehouse, tmp_path):
     path = tmp_path / "events.csv"
     path.write_text(

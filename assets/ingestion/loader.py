@@ -8,8 +8,10 @@ rows_read = loaded + duplicates + rejected for every file.
 from __future__ import annotations
 
 import itertools
-from collections import Counter
+import threading
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +27,7 @@ from assets.ingestion.reference import REFERENCE_TABLES
 from assets.ingestion.validate import COPY_COLUMNS, ParsedChunk, Rejected, copy_escape, validate_chunk
 
 CHUNK_ROWS = 20_000
+WRITERS = 2  # connections storing chunks side by side
 LOADABLE_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv")
 
 
@@ -68,7 +71,8 @@ class LoadFailure:
 
 
 def iter_load(url: str, paths: Iterable[Path | str], table: str = "events",
-              chunk_rows: int = CHUNK_ROWS) -> Iterator[LoadResult | LoadFailure]:
+              chunk_rows: int = CHUNK_ROWS,
+              writers: int = WRITERS) -> Iterator[LoadResult | LoadFailure]:
     """Load every file (folders expand to their files), yielding each file's outcome as it
     finishes; a file that cannot be read is reported and the others still load."""
     files = expand_paths(paths)
@@ -78,7 +82,7 @@ def iter_load(url: str, paths: Iterable[Path | str], table: str = "events",
         for path in files:
             parsed = next(streams)[1] if path in streamed else None
             try:
-                yield load_path(url, path, table, chunk_rows, parsed)
+                yield load_path(url, path, table, chunk_rows, parsed, writers)
             except (OSError, ValueError, UnicodeDecodeError) as exc:
                 if parsed is not None:
                     _drain(parsed)  # keep the parsed stream aligned with the next files
@@ -94,10 +98,10 @@ def _drain(parsed: Iterator) -> None:
 
 
 def load_files(url: str, paths: Iterable[Path | str], table: str = "events",
-               chunk_rows: int = CHUNK_ROWS) -> list[LoadResult]:
+               chunk_rows: int = CHUNK_ROWS, writers: int = WRITERS) -> list[LoadResult]:
     """Load every file; raise the error of the first file that cannot be read."""
     results = []
-    for outcome in iter_load(url, paths, table, chunk_rows):
+    for outcome in iter_load(url, paths, table, chunk_rows, writers):
         if isinstance(outcome, LoadFailure):
             raise outcome.error
         results.append(outcome)
@@ -121,8 +125,10 @@ def events_parser(files: list[Path], table: str):
 
 def load_path(url: str, path: Path | str, table: str = "events",
               chunk_rows: int = CHUNK_ROWS,
-              parsed: Iterator[ParsedChunk] | None = None) -> LoadResult:
-    """Load one file; `parsed`, when given, are its chunks already parsed in worker processes.
+              parsed: Iterator[ParsedChunk] | None = None,
+              writers: int = WRITERS) -> LoadResult:
+    """Load one file; `parsed`, when given, are its chunks already parsed in worker processes;
+    `writers` connections store events chunks side by side.
     Raises OSError/ValueError only when the file cannot be read at all."""
     path = Path(path)
     if table != "events" and table not in REFERENCE_TABLES:
@@ -139,7 +145,7 @@ def load_path(url: str, path: Path | str, table: str = "events",
         conn.commit()
         if table == "events":
             chunks = parsed if parsed is not None else prefetch(_validated_chunks(rows, chunk_rows))
-            _load_events(conn, chunks, result)
+            _load_events(url, chunks, result, writers)
         else:
             _load_reference(conn, rows, result, table, chunk_rows)
         conn.execute(
@@ -161,20 +167,25 @@ def _chunks(rows: Iterator, size: int) -> Iterator[list]:
         yield chunk
 
 
-def _store_rejections(conn: psycopg.Connection, result: LoadResult,
-                      rejections: list[tuple[int, str, str]]) -> None:
+def _copy_rejections(conn: psycopg.Connection, load_id: int, source_file: str,
+                     rejections: list[tuple[int, str, str]]) -> None:
     if not rejections:
         return
-    source = copy_escape(result.source_file)
+    source = copy_escape(source_file)
     with conn.cursor().copy(
         "copy raw.events_rejected (load_id, source_file, line_number, raw_line, reason)"
         " from stdin"
     ) as copy:
         copy.write("".join(
-            f"{result.load_id}\t{source}\t{number}\t{copy_escape(raw_text(raw))}"
+            f"{load_id}\t{source}\t{number}\t{copy_escape(raw_text(raw))}"
             f"\t{copy_escape(reason)}\n"
             for number, raw, reason in rejections
         ))
+
+
+def _store_rejections(conn: psycopg.Connection, result: LoadResult,
+                      rejections: list[tuple[int, str, str]]) -> None:
+    _copy_rejections(conn, result.load_id, result.source_file, rejections)
     result.rejected += len(rejections)
     result.reasons.update(_reason_kind(reason) for _, _, reason in rejections)
 
@@ -196,19 +207,88 @@ def _validated_chunks(rows: Iterator, chunk_rows: int) -> Iterator[ParsedChunk]:
         yield parsed
 
 
-def _load_events(conn: psycopg.Connection, chunks: Iterator[ParsedChunk],
-                 result: LoadResult) -> None:
-    # Chunks are parsed ahead (in a thread, or in worker processes for big files) while the
-    # server copies the previous one.
-    for chunk in chunks:
-        result.rows_read += chunk.rows_read
-        result.duplicates += chunk.repeats
-        if chunk.event_ids:
-            stored = _insert_new_events(conn, chunk.event_ids, chunk.copy_text)
-            result.loaded += stored
-            result.duplicates += len(chunk.event_ids) - stored
-        _store_rejections(conn, result, chunk.rejections)
+@dataclass
+class _Stored:
+    """What one writer did with one chunk."""
+
+    loaded: int
+    duplicates: int
+    rejections: list[tuple[int, str, str]]
+
+
+class _Writers:
+    """Writer threads, each with its own connection, storing chunks side by side: one server
+    backend spends most of its time in the B-trees of raw.events, so two keep both cores busy."""
+
+    def __init__(self, url: str, load_id: int, source_file: str, count: int):
+        self.url, self.load_id, self.source_file = url, load_id, source_file
+        self.pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="wfa-writer")
+        self.local = threading.local()
+        self.connections: list[psycopg.Connection] = []
+        self.lock = threading.Lock()
+
+    def _connection(self) -> psycopg.Connection:
+        conn = getattr(self.local, "conn", None)
+        if conn is None:
+            conn = self.local.conn = psycopg.connect(self.url)
+            with self.lock:
+                self.connections.append(conn)
+        return conn
+
+    def store(self, event_ids: list[str], copy_text: str,
+              rejections: list[tuple[int, str, str]]) -> Future:
+        return self.pool.submit(self._store, event_ids, copy_text, rejections)
+
+    def _store(self, event_ids, copy_text, rejections) -> _Stored:
+        conn = self._connection()
+        loaded = _insert_new_events(conn, event_ids, copy_text) if event_ids else 0
+        _copy_rejections(conn, self.load_id, self.source_file, rejections)
         conn.commit()
+        return _Stored(loaded, len(event_ids) - loaded, rejections)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+        for conn in self.connections:
+            conn.close()
+
+
+def _load_events(url: str, chunks: Iterator[ParsedChunk], result: LoadResult,
+                 writers: int) -> None:
+    # Chunks are parsed ahead (in a thread, or in worker processes for big files) while the
+    # writers store the previous ones; at most 2 × writers chunks wait in memory. "The first
+    # copy wins" still holds across chunks in flight: an event_id that an earlier chunk still
+    # being written also holds is counted a duplicate here and never offered.
+    pending: deque[tuple[Future, set[str]]] = deque()
+    store = _Writers(url, result.load_id, result.source_file, writers)
+
+    def settle(done: Future) -> None:
+        stored = done.result()
+        result.loaded += stored.loaded
+        result.duplicates += stored.duplicates
+        result.rejected += len(stored.rejections)
+        result.reasons.update(_reason_kind(reason) for _, _, reason in stored.rejections)
+
+    try:
+        for chunk in chunks:
+            result.rows_read += chunk.rows_read
+            result.duplicates += chunk.repeats
+            event_ids, copy_text = chunk.event_ids, chunk.copy_text
+            in_flight = set().union(*(ids for _, ids in pending)) if pending else set()
+            if in_flight and not in_flight.isdisjoint(event_ids):
+                kept = [(event_id, line) for event_id, line
+                        in zip(event_ids, copy_text.split("\n")) if event_id not in in_flight]
+                result.duplicates += len(event_ids) - len(kept)
+                event_ids = [event_id for event_id, _ in kept]
+                copy_text = "\n".join(line for _, line in kept)
+            pending.append((store.store(event_ids, copy_text, chunk.rejections), set(event_ids)))
+            while len(pending) > 2 * writers or (pending and pending[0][0].done()):
+                settle(pending.popleft()[0])
+        while pending:
+            settle(pending.popleft()[0])
+    finally:
+        for future, _ in pending:
+            future.cancel()
+        store.close()
 
 
 def _lookup_query(event_ids: list[str]) -> tuple[str, tuple]:
@@ -243,8 +323,8 @@ def _insert_new_events(conn: psycopg.Connection, event_ids: list[str], copy_text
                 copy.write(copy_text)
                 copy.write("\n")
         return offered
-    except psycopg.errors.UniqueViolation:
-        pass
+    except (psycopg.errors.UniqueViolation, psycopg.errors.DeadlockDetected):
+        pass  # another load stored some of these ids meanwhile
     conn.execute(f"create temp table if not exists incoming_events as"
                  f" select {columns} from raw.events limit 0")
     with conn.cursor().copy(f"copy incoming_events ({columns}) from stdin") as copy:
@@ -252,7 +332,7 @@ def _insert_new_events(conn: psycopg.Connection, event_ids: list[str], copy_text
         copy.write("\n")
     stored = conn.execute(
         f"insert into raw.events ({columns}) select {columns} from incoming_events"
-        " on conflict (event_id) do nothing").rowcount
+        " order by event_id on conflict (event_id) do nothing").rowcount
     conn.execute("truncate incoming_events")
     return stored
 

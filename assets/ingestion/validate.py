@@ -174,7 +174,8 @@ COPY_COLUMNS = ("event_id", "event_type", "occurred_at", "account_id", "workflow
 
 class ParsedChunk(NamedTuple):
     """A chunk of rows, validated. `copy_text` holds one COPY line per id in `event_ids` (the
-    first copy of each id in the chunk), so a chunk crosses processes as two big objects."""
+    first copy of each id in the chunk, in event_id order), so a chunk crosses processes as two
+    big objects."""
 
     rows_read: int
     event_ids: list[str]
@@ -200,4 +201,8 @@ def validate_chunk(rows: list) -> ParsedChunk:
             repeats += 1
         else:
             lines[event_id] = line
-    return ParsedChunk(len(rows), list(lines), "\n".join(lines.values()), rejections, repeats)
+    # In event_id order: the primary key's B-tree is then filled page after page, and concurrent
+    # writers take its row locks in one order (never a deadlock between them).
+    event_ids = sorted(lines)
+    return ParsedChunk(len(rows), event_ids, "\n".join(lines[i] for i in event_ids), rejections,
+                       repeats)
