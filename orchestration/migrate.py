@@ -60,6 +60,9 @@ def migrate(url: str) -> list[str]:
                         (migration.version, migration.name, migration.checksum),
                     )
                 applied_now.append(migration.version)
+            # indexes a first bulk load dropped and did not get to rebuild (it was stopped)
+            from assets.ingestion.deferred_indexes import restore_deferred_indexes
+            restore_deferred_indexes(url)
         finally:
             conn.execute("select pg_advisory_unlock(%s)", (LOCK_KEY,))
     return applied_now

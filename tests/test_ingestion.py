@@ -288,3 +288,48 @@ def test_parallel_parsing_matches_the_single_process_path(tmp_path):
     assert [r[0] for r in parallel[3]] == [r[0] for r in single[3]] == [8, 252]
     # 397 valid rows, p5 twice: 396 distinct events, whichever path parsed them.
     assert len(parallel[2]) == 396
+
+
+EVENTS_INDEXES = ("select indexname, indexdef from pg_indexes"
+                  " where schemaname = 'raw' and tablename = 'events' order by 1")
+
+
+def test_a_big_first_load_builds_the_secondary_indexes_after_the_rows(warehouse, tmp_path,
+                                                                      monkeypatch):
+    from assets.ingestion import deferred_indexes as deferral
+
+    before = query(warehouse, EVENTS_INDEXES)
+    assert len(before) == 5  # the primary key and four secondary indexes
+    monkeypatch.setattr(deferral, "DEFER_MIN_BYTES", 0)  # any load counts as big
+    with deferral.deferred_indexes(warehouse.warehouse_url, 1) as deferred:
+        during = query(warehouse, EVENTS_INDEXES)
+        waiting = query(warehouse, "select index_name, definition from platform.deferred_indexes"
+                                   " order by 1")
+    assert [r["indexname"] for r in during] == ["events_pkey"]
+    assert sorted(deferred) == [r["indexname"] for r in before if r["indexname"] != "events_pkey"]
+    assert [(r["index_name"], r["definition"]) for r in waiting] == [
+        (r["indexname"], r["indexdef"]) for r in before if r["indexname"] != "events_pkey"]
+    assert query(warehouse, EVENTS_INDEXES) == before
+    assert query(warehouse, "select count(*) as n from platform.deferred_indexes") == [{"n": 0}]
+
+    # The same through `wfa load`'s path: the rows are in, the indexes back, nothing waits.
+    path = write_lines(tmp_path / "first.jsonl", [enrolled(f"f{i}") for i in range(50)] + ["{x"])
+    result = load_files(warehouse.warehouse_url, [path])[0]
+    assert (result.rows_read, result.loaded, result.rejected) == (51, 50, 1)
+    assert query(warehouse, EVENTS_INDEXES) == before
+    # Not empty any more: the next load keeps the indexes.
+    with deferral.deferred_indexes(warehouse.warehouse_url, 1) as deferred:
+        assert deferred == []
+        assert query(warehouse, EVENTS_INDEXES) == before
+
+
+def test_migrate_rebuilds_the_indexes_of_a_first_load_that_stopped(warehouse, monkeypatch):
+    from assets.ingestion import deferred_indexes as deferral
+    from orchestration.migrate import migrate
+
+    before = query(warehouse, EVENTS_INDEXES)
+    assert deferral._defer(warehouse.warehouse_url)  # a load dropped them, then was killed
+    assert len(query(warehouse, EVENTS_INDEXES)) == 1
+    migrate(warehouse.warehouse_url)
+    assert query(warehouse, EVENTS_INDEXES) == before
+    assert query(warehouse, "select count(*) as n from platform.deferred_indexes") == [{"n": 0}]

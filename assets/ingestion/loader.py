@@ -20,6 +20,7 @@ import psycopg
 from psycopg import sql
 from pydantic import ValidationError
 
+from assets.ingestion.deferred_indexes import deferred_indexes
 from assets.ingestion.pipeline import gc_paused, prefetch
 from assets.ingestion.parallel import parsed_files, parser_pool, worth_parallel
 from assets.ingestion.readers import file_format, raw_text, read_rows
@@ -76,7 +77,7 @@ def iter_load(url: str, paths: Iterable[Path | str], table: str = "events",
     """Load every file (folders expand to their files), yielding each file's outcome as it
     finishes; a file that cannot be read is reported and the others still load."""
     files = expand_paths(paths)
-    with events_parser(files, table) as pool:
+    with events_parser(files, table) as pool, deferred_indexes(url, _events_bytes(files, table)):
         streamed = [p for p in files if _parallel_format(p)] if pool is not None else []
         streams = parsed_files(streamed, pool) if streamed else iter(())
         for path in files:
@@ -87,6 +88,12 @@ def iter_load(url: str, paths: Iterable[Path | str], table: str = "events",
                 if parsed is not None:
                     _drain(parsed)  # keep the parsed stream aligned with the next files
                 yield LoadFailure(str(path), exc)
+
+
+def _events_bytes(files: list[Path], table: str) -> int:
+    if table != "events":
+        return 0
+    return sum(f.stat().st_size for f in files if f.is_file())
 
 
 def _drain(parsed: Iterator) -> None:
