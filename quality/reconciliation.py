@@ -115,6 +115,18 @@ def fct_executions(window: Window) -> Reconciliation:
         money=("cost_usd",), history_wide=True)
 
 
+def fct_monthly_summary(window: Window) -> Reconciliation:
+    """The account rows over every month: each enrolment, completion, conversion and cost once,
+    as over all of raw.events (event-dated figures add up to the cohort totals over all days)."""
+    mart = ("select sum(enrollments) as enrolments, sum(completions) as completions,"
+            " sum(conversions) as conversions, sum(credits) as credits,"
+            " sum(cost_usd) as cost_usd from {batch} where workflow_id is null")
+    return Reconciliation(mart, {
+        "enrolments": "enrolments_all", "completions": "completions_all",
+        "conversions": "conversions_all", "credits": "credits_all", "cost_usd": "cost_all"},
+        money=("cost_usd",), history_wide=True)
+
+
 def fct_retention_cohorts(window: Window) -> Reconciliation:
     """Cohort sizes over all of history: each member counted once, in its first period."""
     def size(kind: str) -> str:
@@ -148,4 +160,4 @@ def dim_workflow_steps(window: Window) -> Reconciliation:
 RECONCILIATIONS = {f.__name__: f for f in (
     dim_accounts, dim_workflows, dim_workflow_steps, fct_executions, fct_workflow_daily,
     fct_workflow_step_daily, fct_action_daily, fct_executions_hourly, fct_errors_daily,
-    fct_cost_daily, fct_retention_cohorts, fct_user_activity_daily)}
+    fct_cost_daily, fct_monthly_summary, fct_retention_cohorts, fct_user_activity_daily)}

@@ -35,6 +35,24 @@ join steps next using (workflow_id, workflow_version)
 join linear using (workflow_id, workflow_version)
 where next.step_order = this.step_order + 1 and next.entered > this.completed"""
 
+# fct_monthly_summary holds a row per workflow and month and one per account and month (null
+# workflow_id): the latter adds up the former, figure by figure.
+ACCOUNT_MONTHS = """
+with workflows as (
+    select account_id, month, sum(enrollments) as enrollments, sum(completions) as completions,
+           sum(conversions) as conversions, sum(credits) as credits, sum(cost_usd) as cost_usd
+    from {batch} where workflow_id is not null group by account_id, month
+),
+accounts as (
+    select account_id, month, enrollments, completions, conversions, credits, cost_usd
+    from {batch} where workflow_id is null
+)
+select * from accounts full outer join workflows using (account_id, month)
+where (accounts.enrollments, accounts.completions, accounts.conversions, accounts.credits,
+       accounts.cost_usd)
+      is distinct from (workflows.enrollments, workflows.completions, workflows.conversions,
+                        workflows.credits, workflows.cost_usd)"""
+
 RULES: dict[str, MartRules] = {
     "dim_accounts": MartRules(("account_id",)),
     "dim_workflows": MartRules(("workflow_id",), consistency={
@@ -78,6 +96,11 @@ RULES: dict[str, MartRules] = {
                 " or retained_unbounded > cohort_size",
             "everyone is retained in the cohort's own period":
                 "select * from {batch} where period_number = 0 and retained <> cohort_size"}),
+    "fct_monthly_summary": MartRules(("account_id", "workflow_id", "month"),
+                                     nullable_keys=("workflow_id",), consistency={
+        "an account's month is the sum of its workflows' months": ACCOUNT_MONTHS,
+        "months are first days of months":
+            "select * from {batch} where month <> date_trunc('month', month)::date"}),
     "fct_user_activity_daily": MartRules(("account_id", "user_id", "date"), consistency={
         "logins <= actions": "select * from {batch} where logins > actions"}),
 }

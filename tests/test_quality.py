@@ -129,6 +129,18 @@ CASES = {
          ("consistency", "entered = completed + in_progress + converted + dropped_off"),
          ("reconciliation", "step_entries, step_completions, step_failures, credits, cost_usd "
                             "equal raw.events (all days)")}),
+    "a workflow's month that its account's month does not include": (
+        "fct_monthly_summary",
+        "update marts.fct_monthly_summary set conversions = conversions + 1 where {row}",
+        "workflow_id is not null",
+        {("consistency", "an account's month is the sum of its workflows' months")}),
+    "an account's month off by one enrolment": (
+        "fct_monthly_summary",
+        "update marts.fct_monthly_summary set enrollments = enrollments + 1 where {row}",
+        "workflow_id is null",
+        {("consistency", "an account's month is the sum of its workflows' months"),
+         ("reconciliation", "enrolments, completions, conversions, credits, cost_usd equal"
+                            " raw.events (all days)")}),
     "a cohort that does not add up": (
         "fct_retention_cohorts",
         "update marts.fct_retention_cohorts set retained = cohort_size + 1,"
@@ -277,8 +289,9 @@ def test_wfa_check_prints_the_table_and_exits_non_zero_on_a_failure(built, tmp_p
     assert done.exit_code == 0, done.output
     lines = done.output.splitlines()
     assert lines[0].split() == ["mart", "result", "run", "failed", "rows", "seconds"]
-    assert [line.split()[:2] for line in lines[1:13]] == [[mart, "ok"] for mart in MARTS]
-    assert f"12 of 12 suites passed. Data Docs: {(tmp_path / 'data_docs' / 'index.html').as_uri()}" \
+    assert len(MARTS) == 13
+    assert [line.split()[:2] for line in lines[1:14]] == [[mart, "ok"] for mart in MARTS]
+    assert f"13 of 13 suites passed. Data Docs: {(tmp_path / 'data_docs' / 'index.html').as_uri()}" \
         in done.output
 
     execute(built, "update marts.fct_action_daily set error_rate = 101 where "
