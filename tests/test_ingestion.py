@@ -327,9 +327,15 @@ def test_migrate_rebuilds_the_indexes_of_a_first_load_that_stopped(warehouse, mo
     from assets.ingestion import deferred_indexes as deferral
     from orchestration.migrate import migrate
 
+    import psycopg
+
     before = query(warehouse, EVENTS_INDEXES)
-    assert deferral._defer(warehouse.warehouse_url)  # a load dropped them, then was killed
-    assert len(query(warehouse, EVENTS_INDEXES)) == 1
+    with psycopg.connect(warehouse.warehouse_url, autocommit=True) as load_session:
+        load_session.execute("select pg_advisory_lock_shared(%s)", (deferral.LOAD_LOCK,))
+        assert deferral._defer(warehouse.warehouse_url)  # a load dropped them
+        migrate(warehouse.warehouse_url)  # while it runs, its indexes are left to it
+        assert len(query(warehouse, EVENTS_INDEXES)) == 1
+    # the load's session ended without rebuilding them: it was stopped
     migrate(warehouse.warehouse_url)
     assert query(warehouse, EVENTS_INDEXES) == before
     assert query(warehouse, "select count(*) as n from platform.deferred_indexes") == [{"n": 0}]
