@@ -1,18 +1,70 @@
-"""Every analytics read and export leaves a row in platform.audit_log."""
+"""A request's key, rate limit and audit row, in one statement.
+
+Every analytics read and export leaves a row in platform.audit_log; the rate limit lives in
+platform.rate_limits (migration 0006), so that every worker process of `wfa serve` shares it.
+"""
 
 from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
 
 from psycopg.types.json import Jsonb
 
 from api.keys import Principal
 
+# One round trip: the key; its rate limit (generic cell rate algorithm: allowed when its
+# theoretical arrival time, pushed one interval further, stays within a window of now); and the
+# audit row when the key may read and is within its limit. set_config(..., true) turns synchronous
+# commit off for this statement's transaction only: a read must not wait for a WAL flush, and
+# only a crash of the server within a fraction of a second could lose its audit row.
+AUTHORISE = """
+with caller as (
+    select key_id, account_id, role, scopes from platform.api_keys
+    where key_hash = %(hash)s and revoked_at is null
+), throttle as (
+    insert into platform.rate_limits as limits (key_id, tat)
+    select key_id, now() + %(interval)s from caller
+    on conflict (key_id) do update
+        set tat = greatest(limits.tat, now()) + %(interval)s
+        where greatest(limits.tat, now()) + %(interval)s <= now() + %(window)s
+    returning tat
+), audited as (
+    insert into platform.audit_log (key_id, account_id, method, endpoint, parameters)
+    select key_id, account_id, %(method)s, %(endpoint)s, %(parameters)s from caller
+    where %(audit)s and %(scope)s = any(scopes) and exists (select from throttle)
+    returning 1
+)
+select caller.*,
+       case when not exists (select from throttle) then
+           (select extract(epoch from greatest(limits.tat, now()) + %(interval)s - %(window)s
+                                      - now())
+            from platform.rate_limits limits where limits.key_id = caller.key_id)
+       end as wait_seconds,
+       set_config('synchronous_commit', 'off', true) as commit_mode
+from caller
+"""
+WINDOW = dt.timedelta(minutes=1)
 
-def record(conn, principal: Principal, method: str, endpoint: str, parameters: dict) -> None:
-    with conn.transaction():
-        # Reads must not wait for a WAL flush: an audit row is durable a fraction of a second
-        # later, and only a crash of the server in between could lose it.
-        conn.execute("set local synchronous_commit = off")
-        conn.execute(
-            "insert into platform.audit_log (key_id, account_id, method, endpoint, parameters)"
-            " values (%s, %s, %s, %s, %s)",
-            (principal.key_id, principal.account_id, method, endpoint, Jsonb(parameters)))
+
+@dataclass(frozen=True)
+class Verdict:
+    principal: Principal | None  # None: no live key has this hash
+    wait_seconds: int | None     # set when the key is over its rate limit: retry after it
+
+
+def authorise(conn, key_hash: str, scope: str, per_minute: int,
+              request: tuple[str, str, dict] | None) -> Verdict:
+    """Look the key up and count the request against its limit; `request` (method, endpoint,
+    parameters) is audited when given, the key has `scope`, and it is within its limit."""
+    method, endpoint, parameters = request or (None, None, {})
+    row = conn.execute(AUTHORISE, {
+        "hash": key_hash, "scope": scope, "audit": request is not None, "method": method,
+        "endpoint": endpoint, "parameters": Jsonb(parameters),
+        "interval": WINDOW / max(per_minute, 1), "window": WINDOW}).fetchone()
+    if row is None:
+        return Verdict(None, None)
+    principal = Principal(row["key_id"], row["account_id"], row["role"], tuple(row["scopes"]))
+    wait = row["wait_seconds"]
+    return Verdict(principal, None if wait is None else max(1, math.ceil(wait)))

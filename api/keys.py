@@ -49,10 +49,3 @@ def revoke_key(url: str, key_or_id: str) -> bool:
         return conn.execute("update platform.api_keys set revoked_at = now()"
                             " where key_id = %s and revoked_at is null", (key_id,)).rowcount == 1
 
-
-def lookup(conn, key: str) -> Principal | None:
-    row = conn.execute("select key_id, account_id, role, scopes from platform.api_keys"
-                       " where key_hash = %s and revoked_at is null", (hash_key(key),)).fetchone()
-    if row is None:
-        return None
-    return Principal(row["key_id"], row["account_id"], row["role"], tuple(row["scopes"]))

@@ -11,7 +11,7 @@ from psycopg_pool import PoolTimeout
 from api import errors
 from api.db import open_pool
 from api.live import Hub
-from api.ratelimit import RateLimiter
+from api.response_cache import ResponseCache
 from api.routes import events, exports, health, jobs, platform, stream, workflows
 from orchestration.settings import Settings, get_settings
 
@@ -21,7 +21,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         app.state.settings = settings or get_settings()
         app.state.pool = open_pool(app.state.settings)
-        app.state.rate_limiter = RateLimiter(app.state.settings.api_rate_limit_per_minute)
+        app.state.response_cache = ResponseCache(app.state.settings.api_cache_entries,
+                                                 app.state.settings.api_cache_seconds)
         app.state.hub = Hub(app.state.pool, app.state.settings.api_stream_poll_seconds)
         try:
             yield

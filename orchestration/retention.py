@@ -91,6 +91,8 @@ def purge(conn: psycopg.Connection, horizons: Horizons, *, dry_run: bool = False
             conn.execute("insert into platform.retention_runs (detail_before, daily_before,"
                          " rows_deleted) values (%s, %s, %s)",
                          (horizons.detail_before, horizons.daily_before, json.dumps(counts)))
+            conn.execute("update platform.marts_generation"
+                         " set generation = generation + 1, changed_at = now()")
     return counts
 
 

@@ -63,6 +63,11 @@ class Settings(BaseSettings):
         "real time.")
     api_rate_limit_per_minute: int = Field(default=60, description="Requests per minute per API key.")
     api_pool_max: int = Field(default=10, description="Most warehouse connections the API holds.")
+    api_cache_entries: int = Field(
+        default=1024, description="Workflow summaries and funnels the API keeps serialised while "
+        "the data under them is unchanged (0: none).")
+    api_cache_seconds: float = Field(
+        default=60.0, description="Longest time a kept answer is served, unchanged data or not.")
     api_stream_poll_seconds: float = Field(
         default=1.0, description="How often the live stream looks for new events.")
     api_stream_min_gap_seconds: float = Field(

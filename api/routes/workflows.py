@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel
 
 from api.deps import Conn, Reader
 from api.errors import not_found
@@ -12,6 +14,7 @@ from api.models import Actions, Funnel, WorkflowAnalytics
 from api.params import DateRange, Granularity, Period, parse_tz
 from api.queries import pending
 from api.queries import workflows as q
+from api.response_cache import data_token
 
 router = APIRouter(prefix="/api/v1/workflows", tags=["workflows"])
 
@@ -54,15 +57,32 @@ def analytics_body(conn, workflow_id: str, account_id: str, period: Period, gran
     return body
 
 
+def cached(request: Request, conn, workflow_id: str, account_id: str, model: type[BaseModel],
+           build, exclude_unset: bool = False) -> Response:
+    """The answer serialised by its response model, from the response cache while the data
+    under it is unchanged (api/response_cache.py); the key's account is part of the key, so an
+    answer is only ever served to the account it was computed (and authorised) for."""
+    key = (account_id, request.url.path, tuple(sorted(request.query_params.multi_items())))
+    token = data_token(conn, workflow_id, account_id)
+    body = request.app.state.response_cache.answer(
+        key, token, lambda: model.model_validate(build()).model_dump_json(
+            exclude_unset=exclude_unset))
+    return Response(body, media_type="application/json")
+
+
 # Unset, not None: `comparison` appears only when asked for, null rates stay null.
 @router.get("/{workflow_id}/analytics", response_model=WorkflowAnalytics,
             response_model_exclude_unset=True)
-def workflow_analytics(workflow_id: str, period: DateRange, caller: Reader, conn: Conn,
-                       granularity: Granularity = "daily",
+def workflow_analytics(request: Request, workflow_id: str, period: DateRange, caller: Reader,
+                       conn: Conn, granularity: Granularity = "daily",
                        compare: Annotated[Literal["previous_period"] | None, Query()] = None,
                        tz: Annotated[str | None, Query(description="IANA zone, e.g. Europe/Paris")] = None):
-    owned(conn, workflow_id, caller.account_id)
-    return analytics_body(conn, workflow_id, caller.account_id, period, granularity, tz, compare)
+    def build() -> dict:
+        owned(conn, workflow_id, caller.account_id)
+        return analytics_body(conn, workflow_id, caller.account_id, period, granularity, tz,
+                              compare)
+    return cached(request, conn, workflow_id, caller.account_id, WorkflowAnalytics, build,
+                  exclude_unset=True)
 
 
 def funnel_body(conn, workflow: dict, account_id: str, period: Period, version: int | None) -> dict:
@@ -75,10 +95,12 @@ def funnel_body(conn, workflow: dict, account_id: str, period: Period, version: 
 
 
 @router.get("/{workflow_id}/analytics/funnel", response_model=Funnel)
-def workflow_funnel(workflow_id: str, period: DateRange, caller: Reader, conn: Conn,
-                    version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None):
-    workflow = owned(conn, workflow_id, caller.account_id)
-    return funnel_body(conn, workflow, caller.account_id, period, version)
+def workflow_funnel(request: Request, workflow_id: str, period: DateRange, caller: Reader,
+                    conn: Conn, version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None):
+    def build() -> dict:
+        workflow = owned(conn, workflow_id, caller.account_id)
+        return funnel_body(conn, workflow, caller.account_id, period, version)
+    return cached(request, conn, workflow_id, caller.account_id, Funnel, build)
 
 
 @router.get("/{workflow_id}/analytics/actions", response_model=Actions)
