@@ -23,7 +23,7 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -69,17 +69,20 @@ def _presented_key(credentials: HTTPAuthorizationCredentials | None) -> str:
     return credentials.credentials
 
 
-def _authorise(request: Request, credentials: HTTPAuthorizationCredentials | None,
-               scope: str, audited: bool) -> Principal:
+async def _authorise(request: Request, credentials: HTTPAuthorizationCredentials | None,
+                     scope: str, audited: bool) -> Principal:
     """The key's principal, within its rate limit and with `scope`; a read is audited by the
-    statement that looks the key up (api/audit.py). Short-lived connection: a stream holds none
-    while it waits."""
+    statement that looks the key up (api/audit.py). Short-lived connection (of the event loop's
+    own pool): a stream holds none while it waits."""
     key_hash = hash_key(_presented_key(credentials))
     app = request.app
-    with app.state.pool.connection() as conn:
-        verdict = audit.authorise(
+    workflow_id = request.path_params.get("workflow_id")
+    async with app.state.access_pool.connection() as conn:
+        verdict = await audit.authorise(
             conn, key_hash, scope, app.state.settings.api_rate_limit_per_minute,
-            (request.method, request.url.path, dict(request.query_params)) if audited else None)
+            (request.method, request.url.path, dict(request.query_params)) if audited else None,
+            workflow_id)
+    request.state.data_token = verdict.data_token
     if verdict.principal is None:
         raise ApiError(401, "unauthorized", "unknown or revoked API key", headers=CHALLENGE)
     if verdict.wait_seconds is not None:
@@ -91,12 +94,12 @@ def _authorise(request: Request, credentials: HTTPAuthorizationCredentials | Non
     return verdict.principal
 
 
-def audited_reader(request: Request, credentials: Credentials) -> Principal:
-    return _authorise(request, credentials, "read", audited=True)
+async def audited_reader(request: Request, credentials: Credentials) -> Principal:
+    return await _authorise(request, credentials, "read", audited=True)
 
 
-def ingestor(request: Request, credentials: Credentials) -> Principal:
-    return _authorise(request, credentials, "ingest", audited=False)
+async def ingestor(request: Request, credentials: Credentials) -> Principal:
+    return await _authorise(request, credentials, "ingest", audited=False)
 
 
 async def admin(principal: Annotated[Principal, Depends(audited_reader)]) -> Principal:

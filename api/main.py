@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from psycopg_pool import PoolTimeout
 
 from api import errors
-from api.db import open_pool
+from api.db import open_async_pool, open_pool
 from api.live import Hub
 from api.response_cache import ResponseCache
 from api.routes import events, exports, health, jobs, platform, stream, workflows
@@ -21,6 +21,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         app.state.settings = settings or get_settings()
         app.state.pool = open_pool(app.state.settings)
+        app.state.access_pool = await open_async_pool(app.state.settings)
         app.state.response_cache = ResponseCache(app.state.settings.api_cache_entries,
                                                  app.state.settings.api_cache_seconds)
         app.state.hub = Hub(app.state.pool, app.state.settings.api_stream_poll_seconds)
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await app.state.hub.close()
             app.state.pool.close()
+            await app.state.access_pool.close()
 
     app = FastAPI(title="workflow-analytics API", version="1.0.0", lifespan=lifespan,
                   description="Workflow and platform analytics read from the marts; event "

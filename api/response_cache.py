@@ -13,7 +13,8 @@ query parameters, and stamped with a token of everything it was computed from, r
 - a fingerprint of those pending raw events of the workflow (count, newest received_at, newest
   row version), over the oldest MAX_PENDING_EVENTS + 1 that an answer reads at most.
 
-A request reads the token (one indexed query) and gets the cached bytes only if it is unchanged;
+A request reads the token (in the statement that authorises it) and gets the cached bytes only
+if it is unchanged;
 otherwise the answer is computed and stored under the token read before it, so a change that
 lands while it is computed makes the next request compute again. Entries also expire after
 `max_age` seconds, and at most `max_entries` are kept (the least recently used go first).
@@ -24,10 +25,10 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 
-from api.queries import pending
-
+# The data token of a workflow (%(wf)s, of account %(acc)s), read by the statement that
+# authorises the request (api/audit.py). Without a workflow, only the generation and the refresh.
 TOKEN = """
 select g.generation, r.events_watermark, r.refreshed_at, p.events, p.newest, p.newest_version
 from platform.marts_generation g
@@ -43,35 +44,27 @@ left join lateral (
 """
 
 
-def data_token(conn, workflow_id: str, account_id: str) -> tuple:
-    row = conn.execute(TOKEN, {"pipeline": pending.PIPELINE, "wf": workflow_id,
-                               "acc": account_id,
-                               "probe": pending.MAX_PENDING_EVENTS + 1}).fetchone()
-    # the bound is part of what an answer depends on
-    return (*row.values(), pending.MAX_PENDING_EVENTS)
-
-
 class ResponseCache:
     def __init__(self, max_entries: int, max_age: float):
         self.max_entries, self.max_age = max_entries, max_age
         self._entries: OrderedDict[Hashable, tuple[tuple, float, bytes]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def answer(self, key: Hashable, token: tuple, compute: Callable[[], bytes]) -> bytes:
-        """The cached bytes for key if stored under this token and young enough, else
-        compute() (stored when the cache is on)."""
-        if self.max_entries <= 0:
-            return compute()
-        now = time.monotonic()
+    def get(self, key: Hashable, token: tuple) -> bytes | None:
+        """The bytes stored for key under this token, if young enough."""
         with self._lock:
             entry = self._entries.get(key)
-            if entry is not None and entry[0] == token and now - entry[1] < self.max_age:
-                self._entries.move_to_end(key)
-                return entry[2]
-        body = compute()
+            if entry is None or entry[0] != token or time.monotonic() - entry[1] >= self.max_age:
+                return None
+            self._entries.move_to_end(key)
+            return entry[2]
+
+    def put(self, key: Hashable, token: tuple, body: bytes, computed_at: float) -> None:
+        """Store an answer computed from the data of `token` (read before `computed_at`)."""
+        if self.max_entries <= 0:
+            return
         with self._lock:
-            self._entries[key] = (token, now, body)
+            self._entries[key] = (token, computed_at, body)
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
-        return body

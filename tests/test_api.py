@@ -8,6 +8,7 @@ import io
 import json
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -256,6 +257,67 @@ def test_rate_limit(api):
         audited = query(settings, "select count(*) as n from platform.audit_log"
                                   " where key_id = %s", (key_id,))[0]["n"]
         assert audited == allowed + 1
+
+
+def test_rate_limit_is_shared_by_every_server_of_the_warehouse(api):
+    """Two servers (as `wfa serve --workers 2` runs) count one key's requests together."""
+    base, settings = api
+    key = new_key(settings)
+    with serve(settings) as other, client(base, key) as one, client(other, key) as two:
+        codes = [(one if i % 2 else two).get("/api/v1/jobs/none").status_code
+                 for i in range(60)]
+        assert set(codes) == {404}
+        assert {one.get("/api/v1/jobs/none").status_code,
+                two.get("/api/v1/jobs/none").status_code} == {429}
+
+
+# --- answers kept in memory -----------------------------------------------------------------
+
+def test_summary_and_funnel_are_kept_until_the_marts_change(api, viewer):
+    base, settings = api
+    # the dbt run of the fixture moved the marts generation (on-run-end hook)
+    assert query(settings, "select generation from platform.marts_generation")[0]["generation"] > 0
+    summary = viewer.get(WF, params=MAR).json()["summary"]
+    funnel = viewer.get(f"{WF}/funnel", params=MAR).json()
+    row = "workflow_id = 'wf_main' and date = '2026-03-01'"
+    execute(settings, f"update marts.fct_workflow_daily set new_enrollments = new_enrollments + 100,"
+                      f" cohort_goals_achieved = cohort_goals_achieved + 100 where {row}")
+    try:
+        # a change that does not move the generation is not seen: the answers come from memory
+        assert viewer.get(WF, params=MAR).json()["summary"] == summary
+        assert viewer.get(f"{WF}/funnel", params=MAR).json() == funnel
+        # ... but other parameters are answered afresh
+        fresh = viewer.get(WF, params={**MAR, "granularity": "weekly"}).json()["summary"]
+        assert fresh["total_enrolled"] == summary["total_enrolled"] + 100
+        execute(settings, "update platform.marts_generation set generation = generation + 1")
+        assert viewer.get(WF, params=MAR).json()["summary"]["total_enrolled"] == \
+            summary["total_enrolled"] + 100
+        assert viewer.get(f"{WF}/funnel", params=MAR).json()["overall_conversion"] != \
+            funnel["overall_conversion"]
+    finally:
+        execute(settings, f"update marts.fct_workflow_daily set new_enrollments = new_enrollments"
+                          f" - 100, cohort_goals_achieved = cohort_goals_achieved - 100 where {row};"
+                          " update platform.marts_generation set generation = generation + 1")
+    assert viewer.get(WF, params=MAR).json()["summary"] == summary
+
+
+def test_many_concurrent_reads_on_a_small_pool_all_answer(api):
+    """More requests in flight than FastAPI has threads, on two connections: a request holds a
+    connection only while its endpoint runs, so none waits for one held by a request that waits
+    for a thread."""
+    base, settings = api
+    small = settings.model_copy(update={"api_pool_max": 2, "api_rate_limit_per_minute": 10**6})
+    key = new_key(settings)
+
+    def read(day: int) -> int:
+        # distinct parameters: each is computed, none is answered from memory
+        params = {"start_date": "2026-01-01", "end_date": f"2026-03-{day % 28 + 1:02d}",
+                  "granularity": ("daily", "weekly", "hourly")[day % 3]}
+        with client(server, key) as http:
+            return http.get(WF, params=params).status_code
+
+    with serve(small) as server, ThreadPoolExecutor(max_workers=80) as pool:
+        assert set(pool.map(read, range(80))) == {200}
 
 
 # --- bad parameters -------------------------------------------------------------------------

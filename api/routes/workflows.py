@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from api.deps import Conn, Reader
@@ -14,7 +16,6 @@ from api.models import Actions, Funnel, WorkflowAnalytics
 from api.params import DateRange, Granularity, Period, parse_tz
 from api.queries import pending
 from api.queries import workflows as q
-from api.response_cache import data_token
 
 router = APIRouter(prefix="/api/v1/workflows", tags=["workflows"])
 
@@ -57,32 +58,38 @@ def analytics_body(conn, workflow_id: str, account_id: str, period: Period, gran
     return body
 
 
-def cached(request: Request, conn, workflow_id: str, account_id: str, model: type[BaseModel],
-           build, exclude_unset: bool = False) -> Response:
-    """The answer serialised by its response model, from the response cache while the data
-    under it is unchanged (api/response_cache.py); the key's account is part of the key, so an
-    answer is only ever served to the account it was computed (and authorised) for."""
+async def cached(request: Request, account_id: str, model: type[BaseModel], build,
+                 exclude_unset: bool = False) -> Response:
+    """The answer serialised by its response model, from memory while the data under it is
+    unchanged (api/response_cache.py: the token was read when the request was authorised);
+    otherwise built in a worker thread. The account is part of the key: an answer is only ever
+    served to the account it was computed (and authorised) for."""
+    cache = request.app.state.response_cache
     key = (account_id, request.url.path, tuple(sorted(request.query_params.multi_items())))
-    token = data_token(conn, workflow_id, account_id)
-    body = request.app.state.response_cache.answer(
-        key, token, lambda: model.model_validate(build()).model_dump_json(
-            exclude_unset=exclude_unset))
+    token = request.state.data_token
+    body = cache.get(key, token)
+    if body is None:
+        computed_at = time.monotonic()
+        body = await run_in_threadpool(
+            lambda: model.model_validate(build()).model_dump_json(exclude_unset=exclude_unset))
+        cache.put(key, token, body, computed_at)
     return Response(body, media_type="application/json")
 
 
 # Unset, not None: `comparison` appears only when asked for, null rates stay null.
 @router.get("/{workflow_id}/analytics", response_model=WorkflowAnalytics,
             response_model_exclude_unset=True)
-def workflow_analytics(request: Request, workflow_id: str, period: DateRange, caller: Reader,
-                       conn: Conn, granularity: Granularity = "daily",
-                       compare: Annotated[Literal["previous_period"] | None, Query()] = None,
-                       tz: Annotated[str | None, Query(description="IANA zone, e.g. Europe/Paris")] = None):
+async def workflow_analytics(request: Request, workflow_id: str, period: DateRange,
+                             caller: Reader, conn: Conn, granularity: Granularity = "daily",
+                             compare: Annotated[Literal["previous_period"] | None, Query()] = None,
+                             tz: Annotated[str | None,
+                                           Query(description="IANA zone, e.g. Europe/Paris")] = None):
     def build() -> dict:
         owned(conn, workflow_id, caller.account_id)
         return analytics_body(conn, workflow_id, caller.account_id, period, granularity, tz,
                               compare)
-    return cached(request, conn, workflow_id, caller.account_id, WorkflowAnalytics, build,
-                  exclude_unset=True)
+    return await cached(request, caller.account_id, WorkflowAnalytics, build,
+                        exclude_unset=True)
 
 
 def funnel_body(conn, workflow: dict, account_id: str, period: Period, version: int | None) -> dict:
@@ -95,12 +102,13 @@ def funnel_body(conn, workflow: dict, account_id: str, period: Period, version: 
 
 
 @router.get("/{workflow_id}/analytics/funnel", response_model=Funnel)
-def workflow_funnel(request: Request, workflow_id: str, period: DateRange, caller: Reader,
-                    conn: Conn, version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None):
+async def workflow_funnel(request: Request, workflow_id: str, period: DateRange,
+                          caller: Reader, conn: Conn,
+                          version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None):
     def build() -> dict:
         workflow = owned(conn, workflow_id, caller.account_id)
         return funnel_body(conn, workflow, caller.account_id, period, version)
-    return cached(request, conn, workflow_id, caller.account_id, Funnel, build)
+    return await cached(request, caller.account_id, Funnel, build)
 
 
 @router.get("/{workflow_id}/analytics/actions", response_model=Actions)
