@@ -63,7 +63,8 @@ class Verdict:
 
 
 async def authorise(conn, key_hash: str, scope: str, per_minute: int,
-              request: tuple[str, str, dict] | None, workflow_id: str | None = None) -> Verdict:
+                    request: tuple[str, str, dict] | None,
+                    workflow_id: str | None = None) -> Verdict:
     """Look the key up and count the request against its limit; `request` (method, endpoint,
     parameters) is audited when given, the key has `scope`, and it is within its limit."""
     method, endpoint, parameters = request or (None, None, {})

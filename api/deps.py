@@ -1,8 +1,9 @@
 """Dependencies as Annotated aliases: settings, a pooled connection, the caller and its rights.
 
 Each synchronous dependency costs FastAPI a trip through its thread pool, and under load those
-trips, not the queries, were most of a request's time: so a reader is authenticated, checked and
-audited in one dependency, one statement, and the checks that need no I/O are `async def`.
+trips, not the queries, were most of a request's time. So every dependency here is `async def`:
+the key is looked up, rate-limited and the read audited in one statement awaited on the event
+loop (api/audit.py), and a connection for the endpoint is only taken in the endpoint's thread.
 """
 
 from __future__ import annotations

@@ -48,4 +48,3 @@ def revoke_key(url: str, key_or_id: str) -> bool:
     with psycopg.connect(url) as conn:
         return conn.execute("update platform.api_keys set revoked_at = now()"
                             " where key_id = %s and revoked_at is null", (key_id,)).rowcount == 1
-

@@ -61,13 +61,15 @@ def make_period(start: str, end: str, start_name: str = "start_date",
 
 
 # async: pure computation, no trip through the thread pool
-async def workflow_period(start_date: Annotated[str, Query(description="YYYY-MM-DD")],
-                    end_date: Annotated[str, Query(description="YYYY-MM-DD, inclusive")]) -> Period:
+async def workflow_period(
+        start_date: Annotated[str, Query(description="YYYY-MM-DD")],
+        end_date: Annotated[str, Query(description="YYYY-MM-DD, inclusive")]) -> Period:
     return make_period(start_date, end_date)
 
 
-async def platform_period(from_: Annotated[str, Query(alias="from", description="YYYY-MM-DD")],
-                    to: Annotated[str, Query(description="YYYY-MM-DD, inclusive")]) -> Period:
+async def platform_period(
+        from_: Annotated[str, Query(alias="from", description="YYYY-MM-DD")],
+        to: Annotated[str, Query(description="YYYY-MM-DD, inclusive")]) -> Period:
     return make_period(from_, to, "from", "to")
 
 

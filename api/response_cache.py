@@ -13,11 +13,11 @@ query parameters, and stamped with a token of everything it was computed from, r
 - a fingerprint of those pending raw events of the workflow (count, newest received_at, newest
   row version), over the oldest MAX_PENDING_EVENTS + 1 that an answer reads at most.
 
-A request reads the token (in the statement that authorises it) and gets the cached bytes only
-if it is unchanged;
-otherwise the answer is computed and stored under the token read before it, so a change that
-lands while it is computed makes the next request compute again. Entries also expire after
-`max_age` seconds, and at most `max_entries` are kept (the least recently used go first).
+A request reads the token (in the statement that authorises it, api/audit.py) and gets the
+cached bytes only if it is unchanged; otherwise the answer is computed and stored under the token
+read before it, so a change that lands while it is computed makes the next request compute
+again. Entries also expire after `max_age` seconds, and at most `max_entries` are kept (the
+least recently used go first).
 """
 
 from __future__ import annotations
