@@ -75,14 +75,16 @@ async def _authorise(request: Request, credentials: HTTPAuthorizationCredentials
     """The key's principal, within its rate limit and with `scope`; a read is audited by the
     statement that looks the key up (api/audit.py). Short-lived connection (of the event loop's
     own pool): a stream holds none while it waits."""
-    key_hash = hash_key(_presented_key(credentials))
-    app = request.app
-    workflow_id = request.path_params.get("workflow_id")
-    async with app.state.access_pool.connection() as conn:
-        verdict = await audit.authorise(
-            conn, key_hash, scope, app.state.settings.api_rate_limit_per_minute,
-            (request.method, request.url.path, dict(request.query_params)) if audited else None,
-            workflow_id)
+    # reached already when the request came by the fast path (api/fast_path.py)
+    verdict = getattr(request.state, "verdict", None)
+    if verdict is None:
+        key_hash = hash_key(_presented_key(credentials))
+        app = request.app
+        async with app.state.access_pool.connection() as conn:
+            verdict = await audit.authorise(
+                conn, key_hash, scope, app.state.settings.api_rate_limit_per_minute,
+                (request.method, request.url.path, dict(request.query_params)) if audited
+                else None, request.path_params.get("workflow_id"))
     request.state.data_token = verdict.data_token
     if verdict.principal is None:
         raise ApiError(401, "unauthorized", "unknown or revoked API key", headers=CHALLENGE)

@@ -10,6 +10,7 @@ from psycopg_pool import PoolTimeout
 
 from api import errors
 from api.db import open_async_pool, open_pool
+from api.fast_path import FastPath
 from api.live import Hub
 from api.response_cache import ResponseCache
 from api.routes import events, exports, health, jobs, platform, stream, workflows
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                               "ingestion; a live stream. Authenticate with `Authorization: "
                               "Bearer <key>` (keys from `wfa apikey create`).")
     errors.install(app)
+    app.add_middleware(FastPath)
 
     @app.exception_handler(PoolTimeout)
     async def _pool_timeout(_, exc):

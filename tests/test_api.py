@@ -304,6 +304,28 @@ def test_summary_and_funnel_are_kept_until_the_marts_change(api, viewer):
     assert viewer.get(WF, params=MAR).json()["summary"] == summary
 
 
+def test_a_kept_answer_is_the_same_audited_once_per_request(api):
+    """The second request is answered from memory before FastAPI's routing (api/fast_path.py):
+    the same bytes, and one audit row per request, as for any read."""
+    base, settings = api
+    key = new_key(settings)
+    params = {**MAR, "start_date": "2026-02-26"}
+    with client(base, key) as http:
+        first, second = http.get(WF, params=params), http.get(WF, params=params)
+        funnels = [http.get(f"{WF}/funnel", params=params) for _ in range(2)]
+    assert first.status_code == second.status_code == 200
+    assert first.content == second.content and funnels[0].content == funnels[1].content
+    assert first.headers["content-type"] == second.headers["content-type"] == "application/json"
+    assert json.loads(second.content)["summary"]["total_enrolled"] == query(
+        settings, "select sum(new_enrollments) as n from marts.fct_workflow_daily where"
+                  " workflow_id = 'wf_main' and date between '2026-02-26' and '2026-03-03'"
+    )[0]["n"]
+    rows = query(settings, "select endpoint, parameters from platform.audit_log where key_id = %s"
+                           " order by audit_id", (key.split("_")[1],))
+    assert [(r["endpoint"], r["parameters"]) for r in rows] == \
+        [(WF, params)] * 2 + [(f"{WF}/funnel", params)] * 2
+
+
 def test_many_concurrent_reads_on_a_small_pool_all_answer(api):
     """More requests in flight than FastAPI has threads, on two connections: a request holds a
     connection only while its endpoint runs, so none waits for one held by a request that waits

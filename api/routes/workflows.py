@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from api.deps import Conn, Reader
 from api.errors import not_found
+from api.fast_path import response_key
 from api.models import Actions, Funnel, WorkflowAnalytics
 from api.params import DateRange, Granularity, Period, parse_tz
 from api.queries import pending
@@ -65,13 +66,14 @@ async def cached(request: Request, account_id: str, model: type[BaseModel], buil
     otherwise built in a worker thread. The account is part of the key: an answer is only ever
     served to the account it was computed (and authorised) for."""
     cache = request.app.state.response_cache
-    key = (account_id, request.url.path, tuple(sorted(request.query_params.multi_items())))
+    key = response_key(account_id, request)
     token = request.state.data_token
     body = cache.get(key, token)
     if body is None:
         computed_at = time.monotonic()
         body = await run_in_threadpool(
-            lambda: model.model_validate(build()).model_dump_json(exclude_unset=exclude_unset))
+            lambda: model.model_validate(build()).model_dump_json(
+                exclude_unset=exclude_unset).encode())
         cache.put(key, token, body, computed_at)
     return Response(body, media_type="application/json")
 
