@@ -22,10 +22,10 @@ least recently used go first).
 
 from __future__ import annotations
 
-import threading
+import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable
 
 # The data token of a workflow (%(wf)s, of account %(acc)s), read by the statement that
 # authorises the request (api/audit.py). Without a workflow, only the generation and the refresh.
@@ -45,26 +45,45 @@ left join lateral (
 
 
 class ResponseCache:
+    """Used from the event loop only (the fast path and the endpoints' coroutines)."""
+
     def __init__(self, max_entries: int, max_age: float):
         self.max_entries, self.max_age = max_entries, max_age
         self._entries: OrderedDict[Hashable, tuple[tuple, float, bytes]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._flights: dict[Hashable, tuple[tuple, asyncio.Future]] = {}
 
     def get(self, key: Hashable, token: tuple) -> bytes | None:
         """The bytes stored for key under this token, if young enough."""
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None or entry[0] != token or time.monotonic() - entry[1] >= self.max_age:
-                return None
-            self._entries.move_to_end(key)
-            return entry[2]
+        entry = self._entries.get(key)
+        if entry is None or entry[0] != token or time.monotonic() - entry[1] >= self.max_age:
+            return None
+        self._entries.move_to_end(key)
+        return entry[2]
 
-    def put(self, key: Hashable, token: tuple, body: bytes, computed_at: float) -> None:
-        """Store an answer computed from the data of `token` (read before `computed_at`)."""
-        if self.max_entries <= 0:
+    async def answer(self, key: Hashable, token: tuple,
+                     compute: Callable[[], Awaitable[bytes]]) -> bytes:
+        """The kept bytes, else compute()'s. Requests that miss the same key under the same token
+        together (all of a dashboard's, right after a refresh) wait for one computation, run as
+        a task of its own so that no requester's cancellation stops it for the others."""
+        body = self.get(key, token)
+        if body is not None:
+            return body
+        flight = self._flights.get(key)
+        if flight is None or flight[0] != token:
+            computed_at = time.monotonic()
+            task = asyncio.ensure_future(compute())
+            flight = self._flights[key] = (token, task)
+            task.add_done_callback(lambda done: self._landed(key, token, done, computed_at))
+        return await asyncio.shield(flight[1])
+
+    def _landed(self, key: Hashable, token: tuple, task: asyncio.Future,
+                computed_at: float) -> None:
+        if self._flights.get(key, (None, None))[1] is task:
+            del self._flights[key]
+        # exception() also marks a failure as seen when no requester waits for it any more
+        if task.cancelled() or task.exception() is not None or self.max_entries <= 0:
             return
-        with self._lock:
-            self._entries[key] = (token, computed_at, body)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+        self._entries[key] = (token, computed_at, task.result())
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)

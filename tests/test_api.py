@@ -15,6 +15,7 @@ import pytest
 
 from api.keys import create_key, revoke_key
 from api.queries import pending
+from api.routes import workflows as workflow_routes
 from tests.api_server import client, serve
 from tests.helpers import execute, query, run_dbt
 from tests.test_marts_scenario import EVENTS, LATE_EVENT, insert_raw, insert_reference
@@ -324,6 +325,31 @@ def test_a_kept_answer_is_the_same_audited_once_per_request(api):
                            " order by audit_id", (key.split("_")[1],))
     assert [(r["endpoint"], r["parameters"]) for r in rows] == \
         [(WF, params)] * 2 + [(f"{WF}/funnel", params)] * 2
+
+
+def test_requests_that_miss_together_wait_for_one_computation(api, monkeypatch):
+    base, settings = api
+    key = new_key(settings)
+    built = []
+    original = workflow_routes.analytics_body
+
+    def slow_body(*args, **kwargs):
+        built.append(1)
+        time.sleep(0.3)  # long enough for every request to arrive while it runs
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(workflow_routes, "analytics_body", slow_body)
+    params = {**MAR, "start_date": "2026-02-25"}
+
+    def read(_) -> bytes:
+        with client(base, key) as http:
+            response = http.get(WF, params=params)
+            assert response.status_code == 200
+            return response.content
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        bodies = set(pool.map(read, range(10)))
+    assert len(bodies) == 1 and len(built) == 1
 
 
 def test_many_concurrent_reads_on_a_small_pool_all_answer(api):

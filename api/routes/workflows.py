@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import Conn, Reader
 from api.errors import not_found
@@ -63,18 +62,19 @@ async def cached(request: Request, account_id: str, model: type[BaseModel], buil
                  exclude_unset: bool = False) -> Response:
     """The answer serialised by its response model, from memory while the data under it is
     unchanged (api/response_cache.py: the token was read when the request was authorised);
-    otherwise built in a worker thread. The account is part of the key: an answer is only ever
-    served to the account it was computed (and authorised) for."""
-    cache = request.app.state.response_cache
-    key = response_key(account_id, request)
-    token = request.state.data_token
-    body = cache.get(key, token)
-    if body is None:
-        computed_at = time.monotonic()
-        body = await run_in_threadpool(
-            lambda: model.model_validate(build()).model_dump_json(
-                exclude_unset=exclude_unset).encode())
-        cache.put(key, token, body, computed_at)
+    otherwise `build(conn)` in a worker thread, on a connection of its own. The account is part
+    of the key: an answer is only ever served to the account it was computed (and authorised)
+    for."""
+    pool = request.app.state.pool
+
+    def compute() -> bytes:
+        with pool.connection() as conn:
+            answer = model.model_validate(build(conn))
+        return answer.model_dump_json(exclude_unset=exclude_unset).encode()
+
+    body = await request.app.state.response_cache.answer(
+        response_key(account_id, request), request.state.data_token,
+        lambda: run_in_threadpool(compute))
     return Response(body, media_type="application/json")
 
 
@@ -82,11 +82,11 @@ async def cached(request: Request, account_id: str, model: type[BaseModel], buil
 @router.get("/{workflow_id}/analytics", response_model=WorkflowAnalytics,
             response_model_exclude_unset=True)
 async def workflow_analytics(request: Request, workflow_id: str, period: DateRange,
-                             caller: Reader, conn: Conn, granularity: Granularity = "daily",
+                             caller: Reader, granularity: Granularity = "daily",
                              compare: Annotated[Literal["previous_period"] | None, Query()] = None,
                              tz: Annotated[str | None,
                                            Query(description="IANA zone, e.g. Europe/Paris")] = None):
-    def build() -> dict:
+    def build(conn) -> dict:
         owned(conn, workflow_id, caller.account_id)
         return analytics_body(conn, workflow_id, caller.account_id, period, granularity, tz,
                               compare)
@@ -105,9 +105,9 @@ def funnel_body(conn, workflow: dict, account_id: str, period: Period, version: 
 
 @router.get("/{workflow_id}/analytics/funnel", response_model=Funnel)
 async def workflow_funnel(request: Request, workflow_id: str, period: DateRange,
-                          caller: Reader, conn: Conn,
+                          caller: Reader,
                           version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None):
-    def build() -> dict:
+    def build(conn) -> dict:
         workflow = owned(conn, workflow_id, caller.account_id)
         return funnel_body(conn, workflow, caller.account_id, period, version)
     return await cached(request, caller.account_id, Funnel, build)
