@@ -1,4 +1,4 @@
-"""Dependencies as Annotated aliases: settings, a pooled connection, the caller and its rights.
+"""Dependencies as Annotated aliases: a pooled connection, the caller and its rights.
 
 Each synchronous dependency costs FastAPI a trip through its thread pool, and under load those
 trips, not the queries, were most of a request's time. So every dependency here is `async def`:
@@ -17,15 +17,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api import audit
 from api.errors import ApiError
 from api.keys import Principal, hash_key
-from orchestration.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False)
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
-
-
-async def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
 
 
 class PooledConnection:
@@ -59,7 +54,6 @@ async def get_conn(request: Request) -> AsyncIterator[PooledConnection]:
         conn.release()
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 Conn = Annotated[object, Depends(get_conn)]
 
 
@@ -70,22 +64,30 @@ def _presented_key(credentials: HTTPAuthorizationCredentials | None) -> str:
     return credentials.credentials
 
 
+async def authorise_request(request: Request, key: str, scope: str, audited: bool,
+                            workflow_id: str | None) -> audit.Verdict:
+    """The verdict on the request's key (api/audit.py), kept on request.state: the dependencies
+    below raise from it, and the answer cache reads its data token. Short-lived connection (of
+    the event loop's own pool): a stream holds none while it waits."""
+    state = request.app.state
+    async with state.access_pool.connection() as conn:
+        verdict = await audit.authorise(
+            conn, hash_key(key), scope, state.settings.api_rate_limit_per_minute,
+            (request.method, request.url.path, dict(request.query_params)) if audited else None,
+            workflow_id)
+    request.state.verdict = verdict
+    return verdict
+
+
 async def _authorise(request: Request, credentials: HTTPAuthorizationCredentials | None,
                      scope: str, audited: bool) -> Principal:
     """The key's principal, within its rate limit and with `scope`; a read is audited by the
-    statement that looks the key up (api/audit.py). Short-lived connection (of the event loop's
-    own pool): a stream holds none while it waits."""
+    statement that looks the key up."""
     # reached already when the request came by the fast path (api/fast_path.py)
     verdict = getattr(request.state, "verdict", None)
     if verdict is None:
-        key_hash = hash_key(_presented_key(credentials))
-        app = request.app
-        async with app.state.access_pool.connection() as conn:
-            verdict = await audit.authorise(
-                conn, key_hash, scope, app.state.settings.api_rate_limit_per_minute,
-                (request.method, request.url.path, dict(request.query_params)) if audited
-                else None, request.path_params.get("workflow_id"))
-    request.state.data_token = verdict.data_token
+        verdict = await authorise_request(request, _presented_key(credentials), scope, audited,
+                                          request.path_params.get("workflow_id"))
     if verdict.principal is None:
         raise ApiError(401, "unauthorized", "unknown or revoked API key", headers=CHALLENGE)
     if verdict.wait_seconds is not None:

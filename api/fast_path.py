@@ -16,8 +16,7 @@ import re
 
 from starlette.requests import Request
 
-from api import audit
-from api.keys import hash_key
+from api.deps import authorise_request
 
 CACHED_PATHS = re.compile(r"/api/v1/workflows/(?P<workflow_id>[^/]+)/analytics(?:/funnel)?")
 
@@ -36,19 +35,13 @@ class FastPath:
         scheme, _, key = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not key:
             return await self.app(scope, receive, send)
-        state = request.app.state
         try:
-            async with state.access_pool.connection() as conn:
-                verdict = await audit.authorise(
-                    conn, hash_key(key), "read", state.settings.api_rate_limit_per_minute,
-                    (request.method, request.url.path, dict(request.query_params)),
-                    matched["workflow_id"])
+            verdict = await authorise_request(request, key, "read", True, matched["workflow_id"])
         except Exception:  # noqa: BLE001 - the application authorises again and answers
             return await self.app(scope, receive, send)
-        request.state.verdict = verdict
         principal = verdict.principal
         if principal is not None and verdict.wait_seconds is None and "read" in principal.scopes:
-            body = state.response_cache.get(
+            body = request.app.state.response_cache.get(
                 response_key(principal.account_id, request), verdict.data_token)
             if body is not None:
                 await send({"type": "http.response.start", "status": 200, "headers": [

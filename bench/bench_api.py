@@ -87,8 +87,7 @@ def start_server(settings, workers: int) -> subprocess.Popen:
            "WFA_API_STREAM_MIN_GAP_SECONDS": "1"}
     wfa = str(Path(sys.executable).with_name("wfa"))
     server = subprocess.Popen([wfa, "serve", "--port", str(PORT), "--workers", str(workers)],
-                              env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     for _ in range(200):
         try:
             if httpx.get(f"http://127.0.0.1:{PORT}/readyz").status_code == 200:

@@ -274,6 +274,14 @@ def test_rate_limit_is_shared_by_every_server_of_the_warehouse(api):
 
 # --- answers kept in memory -----------------------------------------------------------------
 
+def _enrolled_in_daily_mart(settings, first: str, last: str = "2026-03-03") -> int:
+    """wf_main's enrolments over [first, last], read from the daily mart: the figure a fresh
+    summary gives."""
+    return query(settings, "select sum(new_enrollments) as n from marts.fct_workflow_daily"
+                           " where workflow_id = 'wf_main' and date between %s and %s",
+                 (first, last))[0]["n"]
+
+
 def test_summary_and_funnel_are_kept_until_the_marts_change(api, viewer):
     base, settings = api
     # the dbt run of the fixture moved the marts generation (on-run-end hook)
@@ -289,10 +297,8 @@ def test_summary_and_funnel_are_kept_until_the_marts_change(api, viewer):
         assert viewer.get(f"{WF}/funnel", params=MAR).json() == funnel
         # ... but parameters not asked before are answered afresh
         fresh = viewer.get(WF, params={**MAR, "start_date": "2026-02-27"}).json()["summary"]
-        assert fresh["total_enrolled"] == query(
-            settings, "select sum(new_enrollments) as n from marts.fct_workflow_daily where"
-                      " workflow_id = 'wf_main' and date between '2026-02-27' and '2026-03-03'"
-        )[0]["n"] >= summary["total_enrolled"] + 100
+        assert fresh["total_enrolled"] == _enrolled_in_daily_mart(settings, "2026-02-27") >= \
+            summary["total_enrolled"] + 100
         execute(settings, "update platform.marts_generation set generation = generation + 1")
         assert viewer.get(WF, params=MAR).json()["summary"]["total_enrolled"] == \
             summary["total_enrolled"] + 100
@@ -324,10 +330,8 @@ def test_a_kept_answer_is_the_same_audited_once_per_request(api, monkeypatch):
     assert first.status_code == second.status_code == 200
     assert first.content == second.content and funnels[0].content == funnels[1].content
     assert first.headers["content-type"] == second.headers["content-type"] == "application/json"
-    assert json.loads(second.content)["summary"]["total_enrolled"] == query(
-        settings, "select sum(new_enrollments) as n from marts.fct_workflow_daily where"
-                  " workflow_id = 'wf_main' and date between '2026-02-26' and '2026-03-03'"
-    )[0]["n"]
+    assert json.loads(second.content)["summary"]["total_enrolled"] == \
+        _enrolled_in_daily_mart(settings, "2026-02-26")
     rows = query(settings, "select endpoint, parameters from platform.audit_log where key_id = %s"
                            " order by audit_id", (key.split("_")[1],))
     assert [(r["endpoint"], r["parameters"]) for r in rows] == \

@@ -73,7 +73,7 @@ async def cached(request: Request, account_id: str, model: type[BaseModel], buil
         return answer.model_dump_json(exclude_unset=exclude_unset).encode()
 
     body = await request.app.state.response_cache.answer(
-        response_key(account_id, request), request.state.data_token,
+        response_key(account_id, request), request.state.verdict.data_token,
         lambda: run_in_threadpool(compute))
     return Response(body, media_type="application/json")
 
