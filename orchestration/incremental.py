@@ -28,13 +28,26 @@ class Window:
     watermark: dt.datetime | None  # the newest received_at the refresh covers
     events: int = 0  # events received since the last refresh (0 on a first build)
     first_build: bool = False
+    # the events received after this (and up to the watermark) are the new ones: a refresh
+    # re-summarises only their executions (None: every execution with an event in the window)
+    received_after: dt.datetime | None = None
 
     def dbt_vars(self) -> dict[str, str]:
-        return {"wfa_window_start": self.start.isoformat(), "wfa_window_end": self.end.isoformat()}
+        found = {"wfa_window_start": self.start.isoformat(),
+                 "wfa_window_end": self.end.isoformat()}
+        found.update(received_vars(self.received_after, self.watermark))
+        return found
 
     @property
     def days(self) -> int:
         return max(0, (self.end - self.start).days + 1)
+
+
+def received_vars(after: dt.datetime | None, until: dt.datetime | None) -> dict[str, str]:
+    """dbt vars naming the new events (received in (after, until]), when both are known."""
+    if after is None or until is None:
+        return {}
+    return {"wfa_received_after": after.isoformat(), "wfa_received_until": until.isoformat()}
 
 
 def watermark(conn: psycopg.Connection) -> dt.datetime | None:
@@ -90,7 +103,7 @@ def plan(conn: psycopg.Connection, overlap_seconds: int = 300) -> Window | None:
     horizon = retention.detail_horizon(conn)
     if horizon is not None and start < horizon:
         start = horizon
-    return Window(start, last_day, newest, events=touched)
+    return Window(start, last_day, newest, events=touched, received_after=reread_from)
 
 
 def record(conn: psycopg.Connection, window: Window) -> None:

@@ -31,6 +31,7 @@ POLICY: tuple[tuple[str, str, bool, str], ...] = (
     ("raw.events_rejected", "rejected_at", True, DETAIL),
     ("intermediate.int_step_outcomes_extracted", "occurred_date", False, DETAIL),
     ("intermediate.int_step_outcomes_aggregated", "occurred_date", False, DETAIL),
+    ("intermediate.int_step_entries", "date", False, DETAIL),
     ("intermediate.int_step_entries_aggregated", "date", False, DETAIL),
     ("intermediate.int_user_sessions_summarised", "activity_date", False, DETAIL),
     ("intermediate.int_executions_summarised", "last_event_at", True, DETAIL),

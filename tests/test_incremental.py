@@ -28,8 +28,10 @@ TABLES = [
     "marts.fct_cost_daily", "marts.fct_user_activity_daily", "marts.fct_retention_cohorts",
     "marts.dim_accounts", "marts.dim_workflows", "marts.dim_workflow_steps",
     "intermediate.int_executions_summarised", "intermediate.int_step_outcomes_extracted",
-    "intermediate.int_step_outcomes_aggregated", "intermediate.int_step_entries_aggregated",
-    "intermediate.int_user_sessions_summarised",
+    "intermediate.int_step_outcomes_aggregated", "intermediate.int_step_entries",
+    "intermediate.int_step_entries_aggregated",
+    "intermediate.int_user_sessions_summarised", "intermediate.int_retention_member_days",
+    "intermediate.int_retention_counts",
 ]
 REFERENCE = ("accounts", "users", "workflows", "workflow_steps", "experiments")
 

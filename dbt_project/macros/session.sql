@@ -11,3 +11,12 @@
     set local max_parallel_workers_per_gather = 0;
     set local work_mem = '{{ work_mem }}'
 {%- endmacro %}
+
+{#- Fresh planner statistics for a model just built whole. A window run of an incremental model
+    leaves them (autovacuum keeps them current): it changes a small share of the rows, and
+    sampling a large table costs more than the run's own work. -#}
+{% macro wfa_analyze() -%}
+    {%- if not is_incremental() -%}
+    analyze {{ this }}
+    {%- endif -%}
+{%- endmacro %}

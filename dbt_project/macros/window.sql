@@ -62,6 +62,32 @@
     where execution_id is not null and {{ wfa_in_window_times('occurred_at') }}
 {%- endmacro %}
 
+{#- The executions a window run re-summarises from all their events. A run planned from the
+    events watermark names the new events (vars wfa_received_after / wfa_received_until,
+    timestamps): only the executions of those that occurred in the window changed, so only they
+    are re-read, and its cost follows the new events rather than the days they fall on. Any
+    other window run (a backfill, a partition) re-reads every execution with an event in it. -#}
+{% macro wfa_refresh_execution_ids() -%}
+    {%- set after = var('wfa_received_after', none) -%}
+    {%- set until = var('wfa_received_until', none) -%}
+    {%- if after is not none and until is not none -%}
+    select distinct execution_id
+    from {{ source('raw', 'events') }}
+    where execution_id is not null
+        and received_at > timestamptz '{{ after }}' and received_at <= timestamptz '{{ until }}'
+        and {{ wfa_in_window_times('occurred_at') }}
+    {%- else -%}
+    {{ wfa_window_execution_ids() }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- An execution id column among the executions a window run re-summarises. An array, not an
+    `in (subquery)`: PostgreSQL then looks the few executions up by index instead of hashing
+    them and scanning every event. -#}
+{% macro wfa_is_refreshed_execution(column) -%}
+    {{ column }} = any(array({{ wfa_refresh_execution_ids() }}))
+{%- endmacro %}
+
 {#- Custom incremental strategy `window_replace`: the rows of the window (config window_column,
     a date; with window_grain='hour' a timestamptz; with window_grain='month' the first day of
     a month, every month the window touches) are deleted and the model's rows, which

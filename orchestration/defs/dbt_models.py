@@ -70,7 +70,8 @@ def build_defs() -> dg.Definitions:
         export_dbt_environment()
         _tests_of("buildable")
         key_range = context.partition_key_range
-        window_vars = dbt_window_vars(partitions, key_range.start, key_range.end)
+        window_vars = dbt_window_vars(partitions, key_range.start, key_range.end,
+                                      context.run.tags)
         context.log.info(f"window of days: {window_vars or 'every day with data'}")
         yield from dbt.cli(["build", "--vars", json.dumps(window_vars)], context=context).stream()
         _record_watermark(context, window_vars)

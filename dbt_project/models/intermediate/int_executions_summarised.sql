@@ -39,7 +39,7 @@ with execution_events as (
     -- a window run re-summarises the executions with an event in the window, from all their
     -- events
     {% if is_incremental() %}
-    and execution_id in ({{ wfa_window_execution_ids() }})
+    and {{ wfa_is_refreshed_execution('execution_id') }}
     {% endif %}
 
 ),

@@ -1,8 +1,8 @@
 {{ config(
     tags=['heavy'],
     materialized='incremental',
-    incremental_strategy='window_replace',
-    window_column='occurred_date',
+    incremental_strategy='delete+insert',
+    unique_key='execution_id',
     indexes=[{'columns': ['occurred_date']}, {'columns': ['execution_id']}]
 ) }}
 
@@ -10,7 +10,8 @@
 -- typed properties, in one pass over the step events: every action "execution", every step
 -- error and every cost (credits, cost_usd) is one of these, dated by its own UTC day. The
 -- properties are read from jsonb once, here, for every mart that needs them; the table is kept
--- narrow because they all scan it.
+-- narrow because they all scan it. Incremental: a window run rewrites the step outcomes of the
+-- executions it re-summarises (macros/window.sql), all of them: their rows are replaced whole.
 select
     execution_id,
     account_id,
@@ -27,4 +28,6 @@ select
     case when event_type = 'step.failed' then error_message end as error_message
 from {{ ref('stg_raw__events') }}
 where event_type in ('step.completed', 'step.failed')
-    and {{ wfa_when_incremental(wfa_in_window_times('occurred_at')) }}
+    {% if is_incremental() %}
+    and {{ wfa_is_refreshed_execution('execution_id') }}
+    {% endif %}

@@ -15,7 +15,7 @@ with executions as (
     select * from {{ ref('int_executions_summarised') }}
     {% if is_incremental() %}
     where {{ wfa_since_window_start('last_event_at') }}
-        and execution_id in ({{ wfa_window_execution_ids() }})
+        and {{ wfa_is_refreshed_execution('execution_id') }}
     {% endif %}
 
 ),
@@ -33,7 +33,7 @@ step_outcomes as (
         sum(cost_usd) as cost_usd
     from {{ ref('int_step_outcomes_extracted') }}
     {% if is_incremental() %}
-    where execution_id in ({{ wfa_window_execution_ids() }})
+    where {{ wfa_is_refreshed_execution('execution_id') }}
     {% endif %}
     group by 1, 2, 3, 4
 

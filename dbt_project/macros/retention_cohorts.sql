@@ -1,0 +1,165 @@
+{#- Retention is kept as counts that a window run corrects by difference, so that its cost
+    follows what changed, not the history (models int_retention_member_days,
+    int_retention_counts, fct_retention_cohorts). -#}
+
+{#- Each member's active days, distinct: users (a day with user.activity), contacts (a day
+    with an enrolment) and workflows (a day with an enrolment into it). With in_window, only
+    the window's days. -#}
+{% macro wfa_retention_member_days(in_window) -%}
+    select distinct 'user'::text as cohort_type, account_id, user_id as member_id,
+        activity_date as date
+    from {{ ref('int_user_sessions_summarised') }}
+    where user_id is not null
+        {% if in_window %}and {{ wfa_in_window_dates('activity_date') }}{% endif %}
+    union all
+    select distinct 'contact', account_id, contact_id, {{ utc_date('enrolled_at') }}
+    from {{ ref('int_executions_summarised') }}
+    where contact_id is not null and enrolled_at is not null
+        {% if in_window %}
+        -- enrolled in the window: its last event is not before it (an indexed column)
+        and {{ wfa_since_window_start('last_event_at') }}
+        and {{ wfa_in_window_times('enrolled_at') }}
+        {% endif %}
+    union all
+    select distinct 'workflow', account_id, workflow_id, {{ utc_date('enrolled_at') }}
+    from {{ ref('int_executions_summarised') }}
+    where enrolled_at is not null
+        {% if in_window %}
+        and {{ wfa_since_window_start('last_event_at') }}
+        and {{ wfa_in_window_times('enrolled_at') }}
+        {% endif %}
+{%- endmacro %}
+
+{#- The member days that a window run adds (change 1) and removes (change -1): the window's
+    days as the intermediates have them now against those `stored` (int_retention_member_days)
+    holds. Outside the window nothing changes: every event a run reads falls in its window. -#}
+{% macro wfa_retention_day_changes(stored) -%}
+    select
+        coalesce(fresh.cohort_type, held.cohort_type) as cohort_type,
+        coalesce(fresh.account_id, held.account_id) as account_id,
+        coalesce(fresh.member_id, held.member_id) as member_id,
+        coalesce(fresh.date, held.date) as date,
+        case when held.member_id is null then 1 else -1 end as change
+    from ({{ wfa_retention_member_days(in_window=true) }}) as fresh
+    full outer join (
+        select cohort_type, account_id, member_id, date
+        from {{ stored }}
+        where {{ wfa_in_window_dates('date') }}
+    ) as held
+        on fresh.cohort_type = held.cohort_type
+        and fresh.account_id = held.account_id
+        and fresh.member_id = held.member_id
+        and fresh.date = held.date
+    where fresh.member_id is null or held.member_id is null
+{%- endmacro %}
+
+{#- The member days relation a window run of the retention models compares with (its previous
+    state: int_retention_member_days is rebuilt after int_retention_counts). -#}
+{% macro wfa_retention_stored_days() -%}
+    {%- set stored = adapter.get_relation(this.database, this.schema, 'int_retention_member_days') -%}
+    {%- if stored is none and execute -%}
+        {{ exceptions.raise_compiler_error(
+            "int_retention_member_days is missing: run a full refresh of the retention models") }}
+    {%- endif -%}
+    {{ return(stored) }}
+{%- endmacro %}
+
+{#- What the members of `days` (a relation or CTE: cohort_type, account_id, member_id, date,
+    distinct) add to the retention counts, times `sign`: one row per member and period it was
+    active in (retained), and one under the period it was last active in (last_active), keyed
+    by grain (day, week, month), cohort (the period of its first active day) and period
+    number. One sort by member (byte order, "C", is all a partition needs). -#}
+{% macro wfa_retention_contributions(days, sign) -%}
+    select
+        indexed.cohort_type,
+        indexed.account_id,
+        contribution.grain,
+        contribution.cohort_start,
+        contribution.period_number,
+        {{ sign }} * contribution.retained as retained,
+        {{ sign }} * contribution.last_active as last_active
+    from (
+        select
+            cohort_type,
+            account_id,
+            first_date,
+            previous_date is null as is_first_row,
+            date - first_date as day_number,
+            last_date - first_date as last_day_number,
+            {{ week_index('first_date') }} as first_week,
+            {{ week_index('date') }} as week,
+            {{ week_index('previous_date') }} as previous_week,
+            {{ week_index('last_date') }} as last_week,
+            {{ month_index('first_date') }} as first_month,
+            {{ month_index('date') }} as month,
+            {{ month_index('previous_date') }} as previous_month,
+            {{ month_index('last_date') }} as last_month
+        from (
+            select
+                cohort_type,
+                account_id,
+                date,
+                first_value(date) over member_timeline as first_date,
+                last_value(date) over member_timeline as last_date,
+                lag(date) over member_timeline as previous_date
+            from {{ days }}
+            window member_timeline as (
+                partition by member_id collate "C", account_id collate "C", cohort_type
+                order by date
+                rows between unbounded preceding and unbounded following
+            )
+        ) as ordered
+    ) as indexed
+    -- a member counts once in each period it was active in (on its first active day of that
+    -- period), and once, on its first row, under the period it was last active in
+    cross join lateral (values
+        ('day', indexed.first_date, indexed.day_number, 1, 0, true),
+        ('week', {{ week_start_of('indexed.first_week') }}, indexed.week - indexed.first_week,
+            1, 0, indexed.previous_week is distinct from indexed.week),
+        ('month', {{ month_start_of('indexed.first_month') }},
+            indexed.month - indexed.first_month, 1, 0,
+            indexed.previous_month is distinct from indexed.month),
+        ('day', indexed.first_date, indexed.last_day_number, 0, 1, indexed.is_first_row),
+        ('week', {{ week_start_of('indexed.first_week') }},
+            indexed.last_week - indexed.first_week, 0, 1, indexed.is_first_row),
+        ('month', {{ month_start_of('indexed.first_month') }},
+            indexed.last_month - indexed.first_month, 0, 1, indexed.is_first_row)
+    ) as contribution (grain, cohort_start, period_number, retained, last_active, applies)
+    where contribution.applies
+{%- endmacro %}
+
+{#- Custom incremental strategy `add_counts`: the model's rows are differences, added to the
+    target's rows of the same key (config unique_key, a list; summed_columns, a list); a row
+    whose sums all come to zero goes, as if it had never been counted. -#}
+{% macro get_incremental_add_counts_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set source = arg_dict['temp_relation'] -%}
+    {%- set keys = config.require('unique_key') -%}
+    {%- set sums = config.require('summed_columns') -%}
+    insert into {{ target }} ({{ (keys + sums) | join(', ') }})
+    select {{ (keys + sums) | join(', ') }} from {{ source }}
+    on conflict ({{ keys | join(', ') }}) do update set
+    {%- for column in sums %}
+        {{ column }} = {{ target.identifier }}.{{ column }} + excluded.{{ column }}
+        {%- if not loop.last %},{% endif %}
+    {%- endfor %};
+    delete from {{ target }} as counts
+    using {{ source }} as changes
+    where {% for column in keys %}counts.{{ column }} = changes.{{ column }} and {% endfor %}
+        {%- for column in sums %} counts.{{ column }} = 0{% if not loop.last %} and{% endif %}{% endfor %}
+{%- endmacro %}
+
+{#- Custom incremental strategy `apply_changes`: the model's rows carry a `change` column; those
+    of change -1 are deleted from the target (matched on config unique_key, a list), those of
+    change 1 inserted. -#}
+{% macro get_incremental_apply_changes_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set source = arg_dict['temp_relation'] -%}
+    {%- set keys = config.require('unique_key') -%}
+    delete from {{ target }} as kept
+    using {{ source }} as changes
+    where changes.change < 0
+        {%- for column in keys %} and kept.{{ column }} = changes.{{ column }}{% endfor %};
+    insert into {{ target }} ({{ keys | join(', ') }})
+    select {{ keys | join(', ') }} from {{ source }} where change > 0
+{%- endmacro %}

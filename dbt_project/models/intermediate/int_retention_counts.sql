@@ -1,0 +1,91 @@
+{{ config(
+    tags=['heavy'],
+    materialized='incremental',
+    incremental_strategy='add_counts',
+    unique_key=['grain', 'cohort_type', 'account_id', 'cohort_start', 'period_number'],
+    summed_columns=['retained', 'last_active'],
+    indexes=[{'columns': ['grain', 'cohort_type', 'account_id', 'cohort_start', 'period_number'],
+              'unique': true}]
+) }}
+
+-- Retention counts per grain (day, week, month), cohort type, account, cohort and period
+-- number: retained = members active in the period, last_active = members whose last active
+-- period it is (macros/retention_cohorts.sql). A full build counts every member's days.
+-- Incremental: a window run finds the members whose active days changed (the window's days
+-- from the intermediates against those int_retention_member_days holds: it is brought up to
+-- date after this model), and adds what they count now less what they counted before.
+{% if is_incremental() %}
+    {%- set stored_days = wfa_retention_stored_days() %}
+with day_changes as (
+
+    {{ wfa_retention_day_changes(stored_days) }}
+
+),
+
+changed_members as (
+
+    select distinct cohort_type, account_id, member_id
+    from day_changes
+
+),
+
+days_before as (
+
+    select stored.cohort_type, stored.account_id, stored.member_id, stored.date
+    from {{ stored_days }} as stored
+    inner join changed_members
+        on stored.member_id = changed_members.member_id
+        and stored.account_id = changed_members.account_id
+        and stored.cohort_type = changed_members.cohort_type
+
+),
+
+-- a changed member's days now: those it had, less those removed, plus those added
+days_now as (
+
+    select cohort_type, account_id, member_id, date from days_before
+    where not exists (
+        select from day_changes
+        where day_changes.change < 0
+            and day_changes.member_id = days_before.member_id
+            and day_changes.account_id = days_before.account_id
+            and day_changes.cohort_type = days_before.cohort_type
+            and day_changes.date = days_before.date
+    )
+    union all
+    select cohort_type, account_id, member_id, date from day_changes where change > 0
+
+),
+
+contributions as (
+
+    {{ wfa_retention_contributions('days_now', 1) }}
+    union all
+    {{ wfa_retention_contributions('days_before', -1) }}
+
+)
+{% else %}
+with member_days as (
+
+    {{ wfa_retention_member_days(in_window=false) }}
+
+),
+
+contributions as (
+
+    {{ wfa_retention_contributions('member_days', 1) }}
+
+)
+{% endif %}
+
+select
+    grain,
+    cohort_type,
+    account_id,
+    cohort_start,
+    period_number,
+    sum(retained)::bigint as retained,
+    sum(last_active)::bigint as last_active
+from contributions
+group by 1, 2, 3, 4, 5
+having sum(retained) <> 0 or sum(last_active) <> 0

@@ -1,0 +1,71 @@
+{{ config(
+    tags=['heavy'],
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='execution_id',
+    indexes=[{'columns': ['execution_id']}, {'columns': ['date']}]
+) }}
+
+-- The funnel's unit: one row per execution and step it reached or skipped, from one pass over
+-- the step.* events. Entered at the earliest of step.started / step.completed / step.failed
+-- (a step entered without its step.started, e.g. when that event is lost, still counts as
+-- entered); dated by the UTC day of entry, or of the first step.skipped for a step never
+-- entered. The group-by has a group per execution step, the largest of the project, so it
+-- keeps to cheap by-value aggregates over values computed once per event. Incremental: a
+-- window run rewrites the execution steps of the executions it re-summarises
+-- (macros/window.sql), so that the funnel's days are re-counted from here, not from raw events.
+with step_events as (
+
+    select
+        execution_id,
+        step_id,
+        account_id,
+        workflow_id,
+        workflow_version,
+        occurred_at,
+        event_type = 'step.skipped' as is_skip,
+        -- bit 1: step.completed, bit 2: step.failed
+        case event_type when 'step.completed' then 1 when 'step.failed' then 2 else 0 end
+            as outcome_flag,
+        -- time in step: duration_ms of the step.completed / step.failed; milliseconds, whole
+        -- or fractional, are exact in float8
+        case when event_type in ('step.completed', 'step.failed') then duration_ms::float8 end
+            as duration_ms
+    from {{ ref('stg_raw__events') }}
+    where event_type in ('step.started', 'step.completed', 'step.failed', 'step.skipped')
+        {% if is_incremental() %}
+        and {{ wfa_is_refreshed_execution('execution_id') }}
+        {% endif %}
+    offset 0  -- compute the values above once per event, not once per aggregate below
+
+),
+
+summarised as (
+
+    select
+        execution_id,
+        step_id,
+        account_id,
+        workflow_id,
+        workflow_version,
+        min(occurred_at) filter (where not is_skip) as entered_at,
+        min(occurred_at) filter (where is_skip) as skipped_at,
+        bit_or(outcome_flag) as outcome_flags,
+        sum(duration_ms) as duration_ms
+    from step_events
+    group by execution_id, step_id, account_id, workflow_id, workflow_version
+
+)
+
+select
+    execution_id,
+    step_id,
+    account_id,
+    workflow_id,
+    workflow_version,
+    {{ utc_date('coalesce(entered_at, skipped_at)') }} as date,
+    -- the outcome flags (1 completed, 2 failed) and 4 for a step never entered: one small
+    -- integer instead of three booleans
+    (outcome_flags | case when entered_at is null then 4 else 0 end)::smallint as flags,
+    duration_ms
+from summarised
