@@ -36,8 +36,8 @@ from orchestration.runtime import dbt_command  # noqa: E402
 REFERENCE = ("accounts", "users", "workflows", "workflow_steps", "experiments")
 
 
-def dbt(settings, *args: str) -> None:
-    done = dbt_command(settings, *args, capture=True)
+def dbt(settings, *args: str, env: dict[str, str] | None = None) -> None:
+    done = dbt_command(settings, *args, capture=True, extra_env=env)
     if done.returncode != 0:
         print(done.stdout[-4000:], done.stderr[-2000:])
         raise SystemExit(f"dbt {' '.join(args)} failed")
@@ -72,7 +72,7 @@ def refresh_run(settings, times: dict, label: str, increment: Path) -> increment
         with timed(f"{label} plan", times):
             window = incremental.plan(conn, overlap_seconds=0)
     with timed(f"{label} incremental", times):
-        dbt(settings, "run", "--vars", json.dumps(window.dbt_vars()))
+        dbt(settings, "run", env=incremental.dbt_environment(window.dbt_vars()))
     total = times[f"{label} plan"] + times[f"{label} incremental"]
     print(f"{label}: increment of {loaded.loaded:,} new events; window {window.start} to "
           f"{window.end} ({window.days} days); plan {times[f'{label} plan']:.2f} s + dbt run "
@@ -113,7 +113,7 @@ def main() -> None:
             if label == "large":
                 start = window.end - dt.timedelta(days=89)
                 with timed("backfill", times):
-                    dbt(settings, "run", "--vars", json.dumps(
+                    dbt(settings, "run", env=incremental.dbt_environment(
                         {"wfa_window_start": start.isoformat(),
                          "wfa_window_end": window.end.isoformat()}))
                 with timed("full again", times):

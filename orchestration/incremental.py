@@ -43,6 +43,18 @@ class Window:
         return max(0, (self.end - self.start).days + 1)
 
 
+# The settings of a window run (dbt_project/macros/window.sql reads each from the dbt var or,
+# when that is not given, from the environment variable of the same name in capitals).
+RUN_SETTINGS = ("wfa_window_start", "wfa_window_end", "wfa_received_after", "wfa_received_until")
+
+
+def dbt_environment(dbt_vars: dict[str, str]) -> dict[str, str]:
+    """The environment that gives dbt a run's window: every setting, empty when not given (so
+    that none is inherited). dbt parses the whole project again when --vars change; it does not
+    when these do."""
+    return {name.upper(): dbt_vars.get(name, "") for name in RUN_SETTINGS}
+
+
 def received_vars(after: dt.datetime | None, until: dt.datetime | None) -> dict[str, str]:
     """dbt vars naming the new events (received in (after, until]), when both are known."""
     if after is None or until is None:
@@ -65,8 +77,9 @@ def _marts_last_day(conn: psycopg.Connection) -> dt.date | None:
 def plan(conn: psycopg.Connection, overlap_seconds: int = 300) -> Window | None:
     """The window the next incremental refresh recomputes; None when no event is new."""
     newest, first_day, last_day = conn.execute(
-        "select max(received_at), min(occurred_at at time zone 'UTC')::date,"
-        " max(occurred_at at time zone 'UTC')::date from raw.events").fetchone()
+        # min / max of the columns themselves: PostgreSQL reads them off the indexes
+        "select max(received_at), (min(occurred_at) at time zone 'UTC')::date,"
+        " (max(occurred_at) at time zone 'UTC')::date from raw.events").fetchone()
     if newest is None:
         return None
     since = watermark(conn)
@@ -84,10 +97,12 @@ def plan(conn: psycopg.Connection, overlap_seconds: int = 300) -> Window | None:
         select
             (select count(*) from raw.events where received_at > %(watermark)s
                 and received_at <= %(newest)s),
-            (select min(occurred_at at time zone 'UTC')::date from received),
-            (select min(occurred_at at time zone 'UTC')::date
+            (select (min(occurred_at) at time zone 'UTC')::date from received),
+            (select (min(occurred_at) at time zone 'UTC')::date
              from raw.events
-             where execution_id in (select execution_id from received))
+             -- an array: the executions are looked up by index, not hashed against every event
+             where execution_id = any(array(
+                 select distinct execution_id from received where execution_id is not null)))
         """,
         {"since": reread_from, "newest": newest, "watermark": since},
     ).fetchone()

@@ -19,9 +19,10 @@ def ensure_warehouse(settings: Settings) -> list[str]:
     return migrate.migrate(settings.warehouse_url)
 
 
-def dbt_command(settings: Settings, *args: str, capture: bool = False) -> subprocess.CompletedProcess:
+def dbt_command(settings: Settings, *args: str, capture: bool = False,
+                extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     dbt = dbt_executable()
-    env = {**os.environ, **settings.dbt_env()}
+    env = {**os.environ, **settings.dbt_env(), **(extra_env or {})}
     return subprocess.run(
         [dbt, *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
         cwd=DBT_PROJECT_DIR, env=env, check=False, capture_output=capture, text=True,

@@ -15,9 +15,10 @@ from orchestration.settings import PROJECT_DIR, Settings
 DBT_DIR = PROJECT_DIR / "dbt_project"
 
 
-def run_dbt(settings: Settings, *args: str) -> str:
-    """Run `dbt ARGS` against the settings' warehouse; raise with dbt's output on failure."""
-    env = {**os.environ, **settings.dbt_env()}
+def run_dbt(settings: Settings, *args: str, env: dict[str, str] | None = None) -> str:
+    """Run `dbt ARGS` against the settings' warehouse (with `env` added to the environment);
+    raise with dbt's output on failure."""
+    env = {**os.environ, **settings.dbt_env(), **(env or {})}
     result = subprocess.run(
         [dbt_executable(), *args, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)],
         cwd=DBT_DIR, env=env, capture_output=True, text=True, check=False,

@@ -97,7 +97,8 @@ def refresh_incrementally(settings) -> incremental.Window | None:
         window = incremental.plan(conn, overlap_seconds=0)
     if window is None:
         return None
-    run_dbt(settings, "run", "--vars", json.dumps(window.dbt_vars()))
+    # as the platform runs it: the window in the environment, not in --vars
+    run_dbt(settings, "run", env=incremental.dbt_environment(window.dbt_vars()))
     with psycopg.connect(settings.warehouse_url, autocommit=True) as conn:
         incremental.record(conn, window)
     return window

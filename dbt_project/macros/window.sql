@@ -4,14 +4,26 @@
     received since the last refresh (orchestration/incremental.py), a backfill or a Dagster
     partition range gives it explicitly; without the vars a run covers every day with events. -#}
 
+{#- A setting of the run: the dbt var `name`, else the environment variable of the same name in
+    capitals (WFA_WINDOW_START...). The platform passes the window in the environment: dbt parses
+    the whole project again whenever --vars change (about 4 s, more than a small window run's own
+    work), and an environment variable read only while executing is not part of the parse. -#}
+{% macro wfa_run_setting(name) -%}
+    {%- set value = var(name, none) -%}
+    {%- if value is none and execute -%}
+        {%- set value = env_var(name | upper, '') or none -%}
+    {%- endif -%}
+    {{ return(value) }}
+{%- endmacro %}
+
 {% macro wfa_window() -%}
-    {%- set start = var('wfa_window_start', none) -%}
-    {%- set end = var('wfa_window_end', none) -%}
+    {%- set start = wfa_run_setting('wfa_window_start') -%}
+    {%- set end = wfa_run_setting('wfa_window_end') -%}
     {#- only a window run reads the window (a full build, or a unit test, never queries) -#}
     {%- if (start is none or end is none) and execute and is_incremental() -%}
         {%- set bounds = run_query(
-            "select coalesce(min(occurred_at at time zone 'UTC')::date, date '1970-01-01'),"
-            ~ " coalesce(max(occurred_at at time zone 'UTC')::date, date '1970-01-01')"
+            "select coalesce((min(occurred_at) at time zone 'UTC')::date, date '1970-01-01'),"
+            ~ " coalesce((max(occurred_at) at time zone 'UTC')::date, date '1970-01-01')"
             ~ " from " ~ source('raw', 'events')).rows[0] -%}
         {%- set start = start if start is not none else bounds[0] -%}
         {%- set end = end if end is not none else bounds[1] -%}
@@ -68,8 +80,8 @@
     are re-read, and its cost follows the new events rather than the days they fall on. Any
     other window run (a backfill, a partition) re-reads every execution with an event in it. -#}
 {% macro wfa_refresh_execution_ids() -%}
-    {%- set after = var('wfa_received_after', none) -%}
-    {%- set until = var('wfa_received_until', none) -%}
+    {%- set after = wfa_run_setting('wfa_received_after') -%}
+    {%- set until = wfa_run_setting('wfa_received_until') -%}
     {%- if after is not none and until is not none -%}
     select distinct execution_id
     from {{ source('raw', 'events') }}

@@ -7,13 +7,14 @@ whole from the incremental models. No `from __future__ import annotations` here:
 the context annotation at runtime.
 """
 
-import json
 import os
+from contextlib import contextmanager
 
 import dagster as dg
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from orchestration import incremental
 from orchestration.dbt_resources import WarehouseTranslator, dbt_project, export_dbt_environment
 from orchestration.partitions import WATERMARK_TAG, daily_partitions, dbt_window_vars
 from orchestration.settings import get_settings
@@ -30,14 +31,28 @@ def _tests_of(mode: str) -> None:
     os.environ["DBT_INDIRECT_SELECTION"] = mode
 
 
+@contextmanager
+def _environment(values: dict[str, str]):
+    """os.environ with `values` while dbt starts (dagster-dbt hands it the process's
+    environment), as it was afterwards."""
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def _record_watermark(context: AssetExecutionContext, window_vars: dict) -> None:
     """A run planned from the watermark (sensor, schedule, `wfa run`) moves it on once its
     models are built; backfills and partition runs from the UI leave it where it is."""
     import datetime as dt
 
     import psycopg
-
-    from orchestration import incremental
 
     mark = context.run.tags.get(WATERMARK_TAG)
     if not mark:
@@ -73,7 +88,8 @@ def build_defs() -> dg.Definitions:
         window_vars = dbt_window_vars(partitions, key_range.start, key_range.end,
                                       context.run.tags)
         context.log.info(f"window of days: {window_vars or 'every day with data'}")
-        yield from dbt.cli(["build", "--vars", json.dumps(window_vars)], context=context).stream()
+        with _environment(incremental.dbt_environment(window_vars)):
+            yield from dbt.cli(["build"], context=context).stream()
         _record_watermark(context, window_vars)
 
     @dbt_assets(manifest=project.manifest_path, project=project, dagster_dbt_translator=translator,

@@ -40,20 +40,18 @@ days_before as (
 
 ),
 
--- a changed member's days now: those it had, less those removed, plus those added
+-- a changed member's days now: those it had, less those removed, plus those added (a day
+-- counts +1 where it was, and each change its own sign)
 days_now as (
 
-    select cohort_type, account_id, member_id, date from days_before
-    where not exists (
-        select from day_changes
-        where day_changes.change < 0
-            and day_changes.member_id = days_before.member_id
-            and day_changes.account_id = days_before.account_id
-            and day_changes.cohort_type = days_before.cohort_type
-            and day_changes.date = days_before.date
-    )
-    union all
-    select cohort_type, account_id, member_id, date from day_changes where change > 0
+    select cohort_type, account_id, member_id, date
+    from (
+        select cohort_type, account_id, member_id, date, 1 as presence from days_before
+        union all
+        select cohort_type, account_id, member_id, date, change from day_changes
+    ) as presences
+    group by 1, 2, 3, 4
+    having sum(presence) > 0
 
 ),
 
