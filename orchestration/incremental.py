@@ -98,11 +98,16 @@ def plan(conn: psycopg.Connection, overlap_seconds: int = 300) -> Window | None:
             (select count(*) from raw.events where received_at > %(watermark)s
                 and received_at <= %(newest)s),
             (select (min(occurred_at) at time zone 'UTC')::date from received),
+            -- the executions are looked up by index (an array: not hashed against every
+            -- event); offset 0 keeps min() from walking the occurred_at index instead, testing
+            -- every event against the array until one matches
             (select (min(occurred_at) at time zone 'UTC')::date
-             from raw.events
-             -- an array: the executions are looked up by index, not hashed against every event
-             where execution_id = any(array(
-                 select distinct execution_id from received where execution_id is not null)))
+             from (select occurred_at
+                   from raw.events
+                   where execution_id = any(array(
+                       select distinct execution_id from received
+                       where execution_id is not null))
+                   offset 0) as touched_events)
         """,
         {"since": reread_from, "newest": newest, "watermark": since},
     ).fetchone()
