@@ -11,7 +11,8 @@ import pytest
 
 from assets.ingestion import load_files
 from orchestration import incremental
-from orchestration.partitions import RANGE_END, RANGE_START, WATERMARK_TAG
+from orchestration.partitions import (RANGE_END, RANGE_START, SINCE_TAG, WATERMARK_TAG,
+                                      dbt_window_vars)
 from orchestration.runtime import prepare_dbt_manifest
 from tests.helpers import query
 
@@ -92,13 +93,22 @@ def test_the_sensor_refreshes_the_days_new_events_touched(env, tmp_path):
     load_files(settings.warehouse_url, late_days)
     request = sensor_result(definitions, instance)
     assert isinstance(request, dg.RunRequest)
-    assert WATERMARK_TAG in request.tags
+    assert WATERMARK_TAG in request.tags and SINCE_TAG in request.tags
     with psycopg.connect(settings.warehouse_url) as conn:
         window = incremental.plan(conn, overlap_seconds=0)
     assert window.start < window.end  # late arrivals reach back before the newest day
     run(definitions, instance, request.tags)
     with psycopg.connect(settings.warehouse_url) as conn:
         assert incremental.plan(conn, overlap_seconds=0) is None
+
+    # the run re-read only the executions of the new events; a backfill of every day, which
+    # re-reads every execution of its window, finds nothing to change
+    refreshed = snapshot(settings)
+    span = query(settings, "select min(date) as first, max(date) as last"
+                           " from marts.fct_workflow_daily")[0]
+    run(definitions, instance, {RANGE_START: span["first"].isoformat(),
+                                RANGE_END: span["last"].isoformat()})
+    assert snapshot(settings) == refreshed
 
     # every enrolment and every cent is in the marts
     raw = query(settings, """
@@ -110,3 +120,19 @@ def test_the_sensor_refreshes_the_days_new_events_touched(env, tmp_path):
                             " from marts.fct_workflow_daily")[0]
     assert marts["enrolled"] == raw["enrolled"] and marts["cost"] == raw["cost"]
     assert json.dumps(sorted(request.tags))  # tags are plain strings
+
+
+def test_only_a_run_planned_from_the_watermark_names_the_new_events():
+    partitions = dg.DailyPartitionsDefinition(start_date="2026-07-01", end_offset=1,
+                                              timezone="UTC")
+    tags = {WATERMARK_TAG: "2026-08-02T10:00:00+00:00", SINCE_TAG: "2026-08-02T09:00:00+00:00"}
+    planned = dbt_window_vars(partitions, "2026-07-10", "2026-07-12", tags)
+    assert planned == {"wfa_window_start": "2026-07-10", "wfa_window_end": "2026-07-12",
+                       "wfa_received_after": "2026-08-02T09:00:00+00:00",
+                       "wfa_received_until": "2026-08-02T10:00:00+00:00"}
+    backfill = dbt_window_vars(partitions, "2026-07-10", "2026-07-12", {})
+    assert backfill == {"wfa_window_start": "2026-07-10", "wfa_window_end": "2026-07-12"}
+    # in the environment, every setting is there, empty when not given (none is inherited)
+    assert incremental.dbt_environment(backfill) == {
+        "WFA_WINDOW_START": "2026-07-10", "WFA_WINDOW_END": "2026-07-12",
+        "WFA_RECEIVED_AFTER": "", "WFA_RECEIVED_UNTIL": ""}

@@ -93,11 +93,36 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- Whether this window run was planned from the events watermark and names its new events:
+    then the event-grain tables are rewritten execution by execution, else day by day. -#}
+{% macro wfa_follows_new_events() -%}
+    {{ return(is_incremental() and wfa_run_setting('wfa_received_after') is not none
+              and wfa_run_setting('wfa_received_until') is not none) }}
+{%- endmacro %}
+
 {#- An execution id column among the executions a window run re-summarises. An array, not an
     `in (subquery)`: PostgreSQL then looks the few executions up by index instead of hashing
     them and scanning every event. -#}
 {% macro wfa_is_refreshed_execution(column) -%}
     {{ column }} = any(array({{ wfa_refresh_execution_ids() }}))
+{%- endmacro %}
+
+{#- Custom incremental strategy `refresh_replace`, for the tables of the executions' events
+    and steps: a run that follows the new events replaces the rows of the executions it
+    re-summarises (all of each one's rows, whatever day they fall on); any other window run the
+    rows of its days (config window_column, a date), as `window_replace`. -#}
+{% macro get_incremental_refresh_replace_sql(arg_dict) -%}
+    {%- if wfa_follows_new_events() -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ target }}
+    where execution_id = any(array(
+        select distinct execution_id from {{ arg_dict['temp_relation'] }}));
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }} from {{ arg_dict['temp_relation'] }}
+    {%- else -%}
+    {{ get_incremental_window_replace_sql(arg_dict) }}
+    {%- endif -%}
 {%- endmacro %}
 
 {#- Custom incremental strategy `window_replace`: the rows of the window (config window_column,

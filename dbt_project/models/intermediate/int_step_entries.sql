@@ -1,8 +1,8 @@
 {{ config(
     tags=['heavy'],
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='execution_id',
+    incremental_strategy='refresh_replace',
+    window_column='date',
     indexes=[{'columns': ['execution_id']}, {'columns': ['date']}]
 ) }}
 
@@ -11,9 +11,10 @@
 -- (a step entered without its step.started, e.g. when that event is lost, still counts as
 -- entered); dated by the UTC day of entry, or of the first step.skipped for a step never
 -- entered. The group-by has a group per execution step, the largest of the project, so it
--- keeps to cheap by-value aggregates over values computed once per event. Incremental: a
--- window run rewrites the execution steps of the executions it re-summarises
--- (macros/window.sql), so that the funnel's days are re-counted from here, not from raw events.
+-- keeps to cheap by-value aggregates over values computed once per event. Incremental: a run
+-- that follows the new events rewrites the execution steps of their executions, any other
+-- window run those dated in its days, summarised from all their executions' events
+-- (macros/window.sql); the funnel's days are then re-counted from here, not from raw events.
 with step_events as (
 
     select
@@ -33,6 +34,7 @@ with step_events as (
             as duration_ms
     from {{ ref('stg_raw__events') }}
     where event_type in ('step.started', 'step.completed', 'step.failed', 'step.skipped')
+        -- (an execution step dated in the window belongs to an execution with an event in it)
         {% if is_incremental() %}
         and {{ wfa_is_refreshed_execution('execution_id') }}
         {% endif %}
@@ -69,3 +71,6 @@ select
     (outcome_flags | case when entered_at is null then 4 else 0 end)::smallint as flags,
     duration_ms
 from summarised
+{% if is_incremental() and not wfa_follows_new_events() %}
+where {{ wfa_in_window_times('coalesce(entered_at, skipped_at)') }}
+{% endif %}

@@ -1,8 +1,8 @@
 {{ config(
     tags=['heavy'],
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='execution_id',
+    incremental_strategy='refresh_replace',
+    window_column='occurred_date',
     indexes=[{'columns': ['occurred_date']}, {'columns': ['execution_id']}]
 ) }}
 
@@ -10,8 +10,8 @@
 -- typed properties, in one pass over the step events: every action "execution", every step
 -- error and every cost (credits, cost_usd) is one of these, dated by its own UTC day. The
 -- properties are read from jsonb once, here, for every mart that needs them; the table is kept
--- narrow because they all scan it. Incremental: a window run rewrites the step outcomes of the
--- executions it re-summarises (macros/window.sql), all of them: their rows are replaced whole.
+-- narrow because they all scan it. Incremental: a run that follows the new events rewrites the
+-- step outcomes of their executions, any other window run those of its days (macros/window.sql).
 select
     execution_id,
     account_id,
@@ -28,6 +28,8 @@ select
     case when event_type = 'step.failed' then error_message end as error_message
 from {{ ref('stg_raw__events') }}
 where event_type in ('step.completed', 'step.failed')
-    {% if is_incremental() %}
+    {% if wfa_follows_new_events() %}
     and {{ wfa_is_refreshed_execution('execution_id') }}
+    {% elif is_incremental() %}
+    and {{ wfa_in_window_times('occurred_at') }}
     {% endif %}
