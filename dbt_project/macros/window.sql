@@ -1,8 +1,10 @@
 {#- Incremental refreshes recompute a window of UTC days, [wfa_window_start, wfa_window_end]
-    (vars, ISO dates, both inclusive), from the raw events: every mart row dated in the window,
-    and every execution with an event in it. The platform derives the window from the events
-    received since the last refresh (orchestration/incremental.py), a backfill or a Dagster
-    partition range gives it explicitly; without the vars a run covers every day with events. -#}
+    (run settings, ISO dates, both inclusive): every mart row dated in the window, and the
+    executions behind them from all their raw events. The platform derives the window from the
+    events received since the last refresh (orchestration/incremental.py) and then names those
+    events too (wfa_received_after / wfa_received_until): only their executions are re-read. A
+    backfill or a Dagster partition range gives the window alone, and every execution with an
+    event in it is re-read; without a window a run covers every day with events. -#}
 
 {#- A setting of the run: the dbt var `name`, else the environment variable of the same name in
     capitals (WFA_WINDOW_START...). The platform passes the window in the environment: dbt parses
@@ -80,13 +82,12 @@
     are re-read, and its cost follows the new events rather than the days they fall on. Any
     other window run (a backfill, a partition) re-reads every execution with an event in it. -#}
 {% macro wfa_refresh_execution_ids() -%}
-    {%- set after = wfa_run_setting('wfa_received_after') -%}
-    {%- set until = wfa_run_setting('wfa_received_until') -%}
-    {%- if after is not none and until is not none -%}
+    {%- if wfa_follows_new_events() -%}
     select distinct execution_id
     from {{ source('raw', 'events') }}
     where execution_id is not null
-        and received_at > timestamptz '{{ after }}' and received_at <= timestamptz '{{ until }}'
+        and received_at > timestamptz '{{ wfa_run_setting('wfa_received_after') }}'
+        and received_at <= timestamptz '{{ wfa_run_setting('wfa_received_until') }}'
         and {{ wfa_in_window_times('occurred_at') }}
     {%- else -%}
     {{ wfa_window_execution_ids() }}
