@@ -11,7 +11,8 @@
 -- goal_achieved > completed > error > exited > active. ended_at is the earliest terminal event
 -- (goal.achieved, execution.completed, execution.failed, execution.exited). Its step counts and
 -- costs are added in fct_executions, from int_step_outcomes_extracted. Incremental: a window run
--- re-summarises the executions with an event in the window (macros/window.sql).
+-- re-summarises the executions of the new events, or in a backfill those with an event in the
+-- window (macros/window.sql).
 with execution_events as (
 
     select
@@ -36,8 +37,8 @@ with execution_events as (
         'execution.enrolled', 'execution.completed', 'execution.failed', 'execution.exited',
         'goal.achieved'
     )
-    -- a window run re-summarises the executions with an event in the window, from all their
-    -- events
+    -- a window run re-summarises its executions (those of the new events, or in a backfill those
+    -- with an event in the window: macros/window.sql), from all their events
     {% if is_incremental() %}
     and {{ wfa_is_refreshed_execution('execution_id') }}
     {% endif %}

@@ -9,7 +9,7 @@
 -- One row per execution (one enrollment of one contact in one workflow version) with its
 -- status as of this refresh, its durations, and the steps it completed or failed and what
 -- they cost (its step.completed / step.failed events: one per step reached). Incremental: a
--- window run rewrites the executions with an event in the window (macros/window.sql).
+-- window run rewrites the executions it re-summarises (macros/window.sql).
 with executions as (
 
     select * from {{ ref('int_executions_summarised') }}
