@@ -86,12 +86,17 @@
     select distinct execution_id
     from {{ source('raw', 'events') }}
     where execution_id is not null
-        and received_at > timestamptz '{{ wfa_run_setting('wfa_received_after') }}'
-        and received_at <= timestamptz '{{ wfa_run_setting('wfa_received_until') }}'
+        and {{ wfa_is_new_event('received_at') }}
         and {{ wfa_in_window_times('occurred_at') }}
     {%- else -%}
     {{ wfa_window_execution_ids() }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- A received_at column among the new events a run planned from the watermark names. -#}
+{% macro wfa_is_new_event(column) -%}
+    ({{ column }} > timestamptz '{{ wfa_run_setting('wfa_received_after') }}'
+        and {{ column }} <= timestamptz '{{ wfa_run_setting('wfa_received_until') }}')
 {%- endmacro %}
 
 {#- Whether this window run was planned from the events watermark and names its new events:
@@ -119,6 +124,26 @@
     delete from {{ target }}
     where execution_id = any(array(
         select distinct execution_id from {{ arg_dict['temp_relation'] }}));
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }} from {{ arg_dict['temp_relation'] }}
+    {%- else -%}
+    {{ get_incremental_window_replace_sql(arg_dict) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Custom incremental strategy `received_replace`, for tables of one row per event that
+    carry its received_at: a run that follows the new events replaces the rows of the events
+    received in its range (config window_column, a date, keeps it to the window, as the model
+    does), so only the new events are read and written; events it had already stored (the
+    plan re-reads a few minutes before the watermark) are replaced, never doubled. Any other
+    window run replaces the rows of its days, as `window_replace`. -#}
+{% macro get_incremental_received_replace_sql(arg_dict) -%}
+    {%- if wfa_follows_new_events() -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ target }}
+    where {{ wfa_is_new_event('received_at') }}
+        and {{ wfa_in_window_dates(config.require('window_column')) }};
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ arg_dict['temp_relation'] }}
     {%- else -%}

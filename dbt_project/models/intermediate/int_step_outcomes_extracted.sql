@@ -1,17 +1,19 @@
 {{ config(
     tags=['heavy'],
     materialized='incremental',
-    incremental_strategy='refresh_replace',
+    incremental_strategy='received_replace',
     window_column='occurred_date',
-    indexes=[{'columns': ['occurred_date']}, {'columns': ['execution_id']}]
+    indexes=[{'columns': ['occurred_date']}, {'columns': ['execution_id']},
+             {'columns': ['received_at'], 'type': 'brin'}]
 ) }}
 
 -- One row per step.completed / step.failed event (raw.events is unique on event_id), with its
 -- typed properties, in one pass over the step events: every action "execution", every step
 -- error and every cost (credits, cost_usd) is one of these, dated by its own UTC day. The
 -- properties are read from jsonb once, here, for every mart that needs them; the table is kept
--- narrow because they all scan it. Incremental: a run that follows the new events rewrites the
--- step outcomes of their executions, any other window run those of its days (macros/window.sql).
+-- narrow because they all scan it. A row depends on its own event alone, so a run that follows
+-- the new events writes theirs and touches no other (received_at, in the order of loading, is
+-- indexed by block range for that); any other window run rewrites its days (macros/window.sql).
 select
     execution_id,
     account_id,
@@ -25,11 +27,13 @@ select
     coalesce(cost_usd, 0) as cost_usd,
     -- only failures carry error details (reading them costs a jsonb lookup per event)
     case when event_type = 'step.failed' then error_type end as error_type,
-    case when event_type = 'step.failed' then error_message end as error_message
+    case when event_type = 'step.failed' then error_message end as error_message,
+    received_at
 from {{ ref('stg_raw__events') }}
 where event_type in ('step.completed', 'step.failed')
     {% if wfa_follows_new_events() %}
-    and {{ wfa_is_refreshed_execution('execution_id') }}
+    and {{ wfa_is_new_event('received_at') }}
+    and {{ wfa_in_window_times('occurred_at') }}
     {% elif is_incremental() %}
     and {{ wfa_in_window_times('occurred_at') }}
     {% endif %}
