@@ -113,17 +113,22 @@
     {{ column }} = any(array({{ wfa_refresh_execution_ids() }}))
 {%- endmacro %}
 
-{#- Custom incremental strategy `refresh_replace`, for the tables of the executions' events
-    and steps: a run that follows the new events replaces the rows of the executions it
-    re-summarises (all of each one's rows, whatever day they fall on); any other window run the
-    rows of its days (config window_column, a date), as `window_replace`. -#}
+{#- Custom incremental strategy `refresh_replace`, for the tables of the executions and their
+    steps: a run that follows the new events replaces the rows of the executions it
+    re-summarises (all of each one's rows, whatever day they fall on; with config replace_key,
+    columns beginning with execution_id, only the rows of the keys it wrote); any other window
+    run the rows of its days (config window_column, a date), as `window_replace`. -#}
 {% macro get_incremental_refresh_replace_sql(arg_dict) -%}
     {%- if wfa_follows_new_events() -%}
     {%- set target = arg_dict['target_relation'] -%}
+    {%- set source = arg_dict['temp_relation'] -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- set key = config.get('replace_key', ['execution_id']) -%}
     delete from {{ target }}
-    where execution_id = any(array(
-        select distinct execution_id from {{ arg_dict['temp_relation'] }}));
+    where execution_id = any(array(select distinct execution_id from {{ source }}))
+        {%- if key != ['execution_id'] %}
+        and ({{ key | join(', ') }}) in (select {{ key | join(', ') }} from {{ source }})
+        {%- endif %};
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ arg_dict['temp_relation'] }}
     {%- else -%}

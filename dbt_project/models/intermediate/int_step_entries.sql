@@ -2,6 +2,7 @@
     tags=['heavy'],
     materialized='incremental',
     incremental_strategy='refresh_replace',
+    replace_key=['execution_id', 'step_id'],
     window_column='date',
     indexes=[{'columns': ['execution_id']}, {'columns': ['date']}]
 ) }}
@@ -12,9 +13,13 @@
 -- entered); dated by the UTC day of entry, or of the first step.skipped for a step never
 -- entered. The group-by has a group per execution step, the largest of the project, so it
 -- keeps to cheap by-value aggregates over values computed once per event. Incremental: a run
--- that follows the new events rewrites the execution steps of their executions, any other
--- window run those dated in its days, summarised from all their executions' events
--- (macros/window.sql); the funnel's days are then re-counted from here, not from raw events.
+-- that follows the new events rewrites the execution steps they belong to (a row depends on
+-- its own step's events alone), any other window run those dated in its days, summarised from
+-- all their executions' events (macros/window.sql); the funnel's days are then re-counted
+-- from here, not from raw events.
+{%- set is_new_event -%}
+    {{ wfa_is_new_event('received_at') }} and {{ wfa_in_window_times('occurred_at') }}
+{%- endset %}
 with step_events as (
 
     select
@@ -32,10 +37,20 @@ with step_events as (
         -- or fractional, are exact in float8
         case when event_type in ('step.completed', 'step.failed') then duration_ms::float8 end
             as duration_ms
+        {%- if wfa_follows_new_events() %},
+        {{ is_new_event }} as is_new
+        {%- endif %}
     from {{ ref('stg_raw__events') }}
     where event_type in ('step.started', 'step.completed', 'step.failed', 'step.skipped')
         -- (an execution step dated in the window belongs to an execution with an event in it)
-        {% if is_incremental() %}
+        {% if wfa_follows_new_events() %}
+        -- the executions of the new step events, by index (an array: a bitmap scan)
+        and execution_id = any(array(
+            select distinct execution_id
+            from {{ source('raw', 'events') }}
+            where event_type in ('step.started', 'step.completed', 'step.failed', 'step.skipped')
+                and execution_id is not null and {{ is_new_event }}))
+        {% elif is_incremental() %}
         and {{ wfa_is_refreshed_execution('execution_id') }}
         {% endif %}
     offset 0  -- compute the values above once per event, not once per aggregate below
@@ -54,6 +69,9 @@ summarised as (
         min(occurred_at) filter (where is_skip) as skipped_at,
         bit_or(outcome_flag) as outcome_flags,
         sum(duration_ms) as duration_ms
+        {%- if wfa_follows_new_events() %},
+        bool_or(is_new) as has_new_event
+        {%- endif %}
     from step_events
     group by execution_id, step_id, account_id, workflow_id, workflow_version
 
@@ -71,6 +89,9 @@ select
     (outcome_flags | case when entered_at is null then 4 else 0 end)::smallint as flags,
     duration_ms
 from summarised
-{% if is_incremental() and not wfa_follows_new_events() %}
+{% if wfa_follows_new_events() %}
+-- only the steps of the new events changed (a filter after the grouping: no join to plan)
+where has_new_event
+{% elif is_incremental() %}
 where {{ wfa_in_window_times('coalesce(entered_at, skipped_at)') }}
 {% endif %}
