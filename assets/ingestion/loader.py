@@ -7,6 +7,7 @@ rows_read = loaded + duplicates + rejected for every file.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import threading
 from collections import Counter, deque
@@ -211,6 +212,7 @@ def _validated_chunks(rows: Iterator, chunk_rows: int) -> Iterator[ParsedChunk]:
             if not chunk:
                 return
             parsed = validate_chunk(chunk)
+            del chunk  # freed while the collector is paused: it never has to walk them
         yield parsed
 
 
@@ -265,7 +267,8 @@ def _load_events(url: str, chunks: Iterator[ParsedChunk], result: LoadResult,
     # writers store the previous ones; at most 2 × writers chunks wait in memory. "The first
     # copy wins" still holds across chunks in flight: an event_id that an earlier chunk still
     # being written also holds is counted a duplicate here and never offered.
-    pending: deque[tuple[Future, set[str]]] = deque()
+    pending: deque[tuple[Future, list[str]]] = deque()
+    in_flight: set[str] = set()  # the ids of the chunks being written
     store = _Writers(url, result.load_id, result.source_file, writers)
 
     def settle(done: Future) -> None:
@@ -275,27 +278,42 @@ def _load_events(url: str, chunks: Iterator[ParsedChunk], result: LoadResult,
         result.rejected += len(stored.rejections)
         result.reasons.update(_reason_kind(reason) for _, _, reason in stored.rejections)
 
+    def settle_oldest() -> None:
+        future, event_ids = pending.popleft()
+        in_flight.difference_update(event_ids)
+        settle(future)
+
     try:
         for chunk in chunks:
             result.rows_read += chunk.rows_read
             result.duplicates += chunk.repeats
             event_ids, copy_text = chunk.event_ids, chunk.copy_text
-            in_flight = set().union(*(ids for _, ids in pending)) if pending else set()
-            if in_flight and not in_flight.isdisjoint(event_ids):
-                kept = [(event_id, line) for event_id, line
-                        in zip(event_ids, copy_text.split("\n")) if event_id not in in_flight]
-                result.duplicates += len(event_ids) - len(kept)
-                event_ids = [event_id for event_id, _ in kept]
-                copy_text = "\n".join(line for _, line in kept)
-            pending.append((store.store(event_ids, copy_text, chunk.rejections), set(event_ids)))
+            repeated = in_flight.intersection(event_ids)
+            if repeated:
+                event_ids, copy_text = _without(event_ids, copy_text, repeated)
+                result.duplicates += len(repeated)
+            in_flight.update(event_ids)
+            pending.append((store.store(event_ids, copy_text, chunk.rejections), event_ids))
             while len(pending) > 2 * writers or (pending and pending[0][0].done()):
-                settle(pending.popleft()[0])
+                settle_oldest()
         while pending:
-            settle(pending.popleft()[0])
+            settle_oldest()
     finally:
         for future, _ in pending:
             future.cancel()
         store.close()
+
+
+def _without(event_ids: list[str], copy_text: str,
+             dropped: set[str]) -> tuple[list[str], str]:
+    """A chunk less the lines of a few of its ids: its ids are sorted, unique, one per line, so
+    each is found by bisection instead of testing every line."""
+    lines = copy_text.split("\n")
+    kept_ids = list(event_ids)
+    for position in sorted((bisect.bisect_left(event_ids, i) for i in dropped), reverse=True):
+        del lines[position]
+        del kept_ids[position]
+    return kept_ids, "\n".join(lines)
 
 
 def _lookup_query(event_ids: list[str]) -> tuple[str, tuple]:
