@@ -212,7 +212,6 @@ def _validated_chunks(rows: Iterator, chunk_rows: int) -> Iterator[ParsedChunk]:
             if not chunk:
                 return
             parsed = validate_chunk(chunk)
-            del chunk  # freed while the collector is paused: it never has to walk them
         yield parsed
 
 

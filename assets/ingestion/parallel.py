@@ -36,11 +36,7 @@ def parse_block(block: bytes, first_line: int) -> ParsedChunk:
             except orjson.JSONDecodeError as exc:
                 row = Rejected(f"not JSON: {exc}"[:200])
             rows.append((number, raw, row))
-        parsed = validate_chunk(rows)
-        # freed while the collector is paused: once resumed, it would first walk every one of
-        # these still-live objects (a fifth of a worker's time, measured)
-        del rows
-    return parsed
+        return validate_chunk(rows)
 
 
 def _blocks(path: Path, block_bytes: int) -> Iterator[tuple[bytes, int]]:

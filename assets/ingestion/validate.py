@@ -190,9 +190,12 @@ def validate_chunk(rows: list) -> ParsedChunk:
     rejections = []
     repeats = 0
     for number, raw, row in rows:
+        if isinstance(row, Rejected):
+            # not raised: its traceback would hold this frame, and through `rows` every row of
+            # the chunk, in a cycle only the collector frees
+            rejections.append((number, raw, str(row)))
+            continue
         try:
-            if isinstance(row, Rejected):
-                raise row
             event_id, line = event_to_copy_line(row)
         except Rejected as reason:
             rejections.append((number, raw, str(reason)))
