@@ -124,6 +124,19 @@ def test_duplicates_within_a_file_across_chunks_and_across_loads(warehouse, tmp_
     # The first copy of d3 is the one kept: a re-sent event is never stored twice.
     assert rows[2]["occurred_at"] == datetime(2026, 9, 1, 10, tzinfo=timezone.utc)
 
+    # New events are offered without a lookup until a chunk holds a stored one: here the
+    # second of its chunk (a0 goes in first, and is rolled back with it), then a chunk of new
+    # events only, looked up first from then on.
+    third = write_lines(tmp_path / "three.jsonl", [
+        enrolled("a0"), enrolled("d4", occurred_at="2026-09-03T00:00:00Z"),
+        enrolled("a1"), enrolled("a2"),
+    ])
+    result = load_path(warehouse.warehouse_url, third, chunk_rows=2, writers=1)
+    assert (result.rows_read, result.loaded, result.duplicates) == (4, 3, 1)
+    rows = query(warehouse, "select event_id, occurred_at from raw.events order by event_id")
+    assert [r["event_id"] for r in rows] == ["a0", "a1", "a2", "d1", "d2", "d3", "d4"]
+    assert rows[6]["occurred_at"] == datetime(2026, 9, 1, 10, tzinfo=timezone.utc)
+
 
 def test_concurrent_loads_of_the_same_events_store_each_once(warehouse, tmp_path):
     events = [enrolled(f"c{i}") for i in range(3000)]

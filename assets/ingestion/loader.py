@@ -232,6 +232,7 @@ class _Writers:
         self.url, self.load_id, self.source_file = url, load_id, source_file
         self.pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="wfa-writer")
         self.local = threading.local()
+        self.look_up_first = False  # offer new events without looking them up, until one is not
         self.connections: list[psycopg.Connection] = []
         self.lock = threading.Lock()
 
@@ -249,7 +250,13 @@ class _Writers:
 
     def _store(self, event_ids, copy_text, rejections) -> _Stored:
         conn = self._connection()
-        loaded = _insert_new_events(conn, event_ids, copy_text) if event_ids else 0
+        loaded = 0
+        if event_ids:
+            loaded, found_stored = _insert_new_events(conn, event_ids, copy_text,
+                                                      self.look_up_first)
+            # once a chunk held events stored before, every later one is looked up first (an
+            # offer that fails on the key would have written part of the chunk for nothing)
+            self.look_up_first = self.look_up_first or found_stored
         _copy_rejections(conn, self.load_id, self.source_file, rejections)
         conn.commit()
         return _Stored(loaded, len(event_ids) - loaded, rejections)
@@ -324,29 +331,41 @@ def _lookup_query(event_ids: list[str]) -> tuple[str, tuple]:
     return "select event_id from raw.events where event_id = any(%s)", (event_ids,)
 
 
-def _insert_new_events(conn: psycopg.Connection, event_ids: list[str], copy_text: str) -> int:
-    """Store the events whose event_id is not stored yet; return how many were stored.
+def _insert_new_events(conn: psycopg.Connection, event_ids: list[str], copy_text: str,
+                       look_up_first: bool = True) -> tuple[int, bool]:
+    """Store the events whose event_id is not stored yet; return how many were stored, and
+    whether some of them were stored already.
 
-    Fast path (measured about twice as fast on new events): look the ids up and COPY the new
-    ones straight into raw.events. If a concurrent load stores one of them in between, the
-    COPY fails on the key and the chunk goes through a temporary table with ON CONFLICT DO
-    NOTHING instead.
+    Without look_up_first, the chunk is first offered as it is: new events go straight in, with
+    no lookup at all. Otherwise, or once that fails on the key: look the ids up and COPY the
+    new ones straight into raw.events (measured about twice as fast on new events as the way
+    below). If a concurrent load stores one of them in between, the COPY fails on the key and
+    the chunk goes through a temporary table with ON CONFLICT DO NOTHING instead.
     """
     columns = ", ".join(COPY_COLUMNS)
+    if not look_up_first:
+        try:
+            with conn.transaction():
+                with conn.cursor().copy(f"copy raw.events ({columns}) from stdin") as copy:
+                    copy.write(copy_text)
+                    copy.write("\n")
+            return len(event_ids), False
+        except (psycopg.errors.UniqueViolation, psycopg.errors.DeadlockDetected):
+            pass  # some are stored already
     existing = {row[0] for row in conn.execute(*_lookup_query(event_ids))}
     offered = len(event_ids)
     if existing:
         kept = [line for event_id, line in zip(event_ids, copy_text.split("\n"))
                 if event_id not in existing]
         if not kept:
-            return 0
+            return 0, True
         copy_text, offered = "\n".join(kept), len(kept)
     try:
         with conn.transaction():
             with conn.cursor().copy(f"copy raw.events ({columns}) from stdin") as copy:
                 copy.write(copy_text)
                 copy.write("\n")
-        return offered
+        return offered, bool(existing)
     except (psycopg.errors.UniqueViolation, psycopg.errors.DeadlockDetected):
         pass  # another load stored some of these ids meanwhile
     conn.execute(f"create temp table if not exists incoming_events as"
@@ -358,7 +377,7 @@ def _insert_new_events(conn: psycopg.Connection, event_ids: list[str], copy_text
         f"insert into raw.events ({columns}) select {columns} from incoming_events"
         " order by event_id on conflict (event_id) do nothing").rowcount
     conn.execute("truncate incoming_events")
-    return stored
+    return stored, True
 
 
 def _load_reference(conn: psycopg.Connection, rows: Iterator, result: LoadResult, table: str,
