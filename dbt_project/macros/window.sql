@@ -100,7 +100,8 @@
 {%- endmacro %}
 
 {#- Whether this window run was planned from the events watermark and names its new events:
-    then the event-grain tables are rewritten execution by execution, else day by day. -#}
+    then the event-grain tables are rewritten where the new events changed them (by execution,
+    execution step or event), else day by day. -#}
 {% macro wfa_follows_new_events() -%}
     {{ return(is_incremental() and wfa_run_setting('wfa_received_after') is not none
               and wfa_run_setting('wfa_received_until') is not none) }}
@@ -130,7 +131,7 @@
         and ({{ key | join(', ') }}) in (select {{ key | join(', ') }} from {{ source }})
         {%- endif %};
     insert into {{ target }} ({{ columns }})
-    select {{ columns }} from {{ arg_dict['temp_relation'] }}
+    select {{ columns }} from {{ source }}
     {%- else -%}
     {{ get_incremental_window_replace_sql(arg_dict) }}
     {%- endif -%}
