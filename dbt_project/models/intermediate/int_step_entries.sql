@@ -2,7 +2,7 @@
     tags=['heavy'],
     materialized='incremental',
     incremental_strategy='refresh_replace',
-    replace_key=['execution_id', 'step_id'],
+    replace_key=['execution_id', 'step_id', 'account_id', 'workflow_id', 'workflow_version'],
     window_column='date',
     indexes=[{'columns': ['execution_id']}, {'columns': ['date']}]
 ) }}
@@ -14,9 +14,10 @@
 -- entered. The group-by has a group per execution step, the largest of the project, so it
 -- keeps to cheap by-value aggregates over values computed once per event. Incremental: a run
 -- that follows the new events rewrites the execution steps they belong to (a row depends on
--- its own step's events alone), any other window run those dated in its days, summarised from
--- all their executions' events (macros/window.sql); the funnel's days are then re-counted
--- from here, not from raw events.
+-- its own step's events alone; it is replaced by its whole grouping key, so a row without a
+-- new event is left as it is, whatever else its step has), any other window run those dated
+-- in its days, summarised from all their executions' events (macros/window.sql); the
+-- funnel's days are then re-counted from here, not from raw events.
 {%- set is_new_event -%}
     {{ wfa_is_new_event('received_at') }} and {{ wfa_in_window_times('occurred_at') }}
 {%- endset %}
