@@ -121,17 +121,15 @@
     run the rows of its days (config window_column, a date), as `window_replace`. -#}
 {% macro get_incremental_refresh_replace_sql(arg_dict) -%}
     {%- if wfa_follows_new_events() -%}
-    {%- set target = arg_dict['target_relation'] -%}
     {%- set source = arg_dict['temp_relation'] -%}
-    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     {%- set key = config.get('replace_key', ['execution_id']) -%}
-    delete from {{ target }}
-    where execution_id = any(array(select distinct execution_id from {{ source }}))
+    {%- set predicate -%}
+    execution_id = any(array(select distinct execution_id from {{ source }}))
         {%- if key != ['execution_id'] %}
         and ({{ key | join(', ') }}) in (select {{ key | join(', ') }} from {{ source }})
-        {%- endif %};
-    insert into {{ target }} ({{ columns }})
-    select {{ columns }} from {{ source }}
+        {%- endif %}
+    {%- endset -%}
+    {{ wfa_replace_rows(arg_dict, predicate) }}
     {%- else -%}
     {{ get_incremental_window_replace_sql(arg_dict) }}
     {%- endif -%}
@@ -145,13 +143,8 @@
     window run replaces the rows of its days, as `window_replace`. -#}
 {% macro get_incremental_received_replace_sql(arg_dict) -%}
     {%- if wfa_follows_new_events() -%}
-    {%- set target = arg_dict['target_relation'] -%}
-    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
-    delete from {{ target }}
-    where {{ wfa_is_new_event('received_at') }}
-        and {{ wfa_in_window_dates(config.require('window_column')) }};
-    insert into {{ target }} ({{ columns }})
-    select {{ columns }} from {{ arg_dict['temp_relation'] }}
+    {{ wfa_replace_rows(arg_dict, wfa_is_new_event('received_at') ~ ' and '
+                       ~ wfa_in_window_dates(config.require('window_column'))) }}
     {%- else -%}
     {{ get_incremental_window_replace_sql(arg_dict) }}
     {%- endif -%}
@@ -163,9 +156,7 @@
     are exactly the window's, inserted in one transaction. Unlike delete+insert on a key, rows
     that no longer exist (a day whose last error turned out to be another's) disappear too. -#}
 {% macro get_incremental_window_replace_sql(arg_dict) -%}
-    {%- set target = arg_dict['target_relation'] -%}
     {%- set column = config.require('window_column') -%}
-    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     {%- if config.get('window_grain', 'day') == 'hour' -%}
         {%- set predicate = wfa_in_window_times(column) -%}
     {%- elif config.get('window_grain', 'day') == 'month' -%}
@@ -175,6 +166,14 @@
     {%- else -%}
         {%- set predicate = wfa_in_window_dates(column) -%}
     {%- endif -%}
+    {{ wfa_replace_rows(arg_dict, predicate) }}
+{%- endmacro %}
+
+{#- What the custom strategies share: the target's rows matching `predicate` are deleted and the
+    model's rows inserted, in the model's one transaction. -#}
+{% macro wfa_replace_rows(arg_dict, predicate) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     delete from {{ target }} where {{ predicate }};
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ arg_dict['temp_relation'] }}

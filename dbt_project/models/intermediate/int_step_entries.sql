@@ -18,6 +18,9 @@
 -- new event is left as it is, whatever else its step has), any other window run those dated
 -- in its days, summarised from all their executions' events (macros/window.sql); the
 -- funnel's days are then re-counted from here, not from raw events.
+{%- set step_event_types -%}
+    ('step.started', 'step.completed', 'step.failed', 'step.skipped')
+{%- endset -%}
 {%- set is_new_event -%}
     {{ wfa_is_new_event('received_at') }} and {{ wfa_in_window_times('occurred_at') }}
 {%- endset %}
@@ -42,14 +45,14 @@ with step_events as (
         {{ is_new_event }} as is_new
         {%- endif %}
     from {{ ref('stg_raw__events') }}
-    where event_type in ('step.started', 'step.completed', 'step.failed', 'step.skipped')
+    where event_type in {{ step_event_types }}
         -- (an execution step dated in the window belongs to an execution with an event in it)
         {% if wfa_follows_new_events() %}
         -- the executions of the new step events, by index (an array: a bitmap scan)
         and execution_id = any(array(
             select distinct execution_id
             from {{ source('raw', 'events') }}
-            where event_type in ('step.started', 'step.completed', 'step.failed', 'step.skipped')
+            where event_type in {{ step_event_types }}
                 and execution_id is not null and {{ is_new_event }}))
         {% elif is_incremental() %}
         and {{ wfa_is_refreshed_execution('execution_id') }}
