@@ -8,6 +8,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import psycopg
 
@@ -39,6 +40,34 @@ def bench_database(keep: bool = False):
                 conn.execute(f'drop database if exists "{name}" with (force)')
         if server.embedded:
             warehouse.stop(server)
+
+
+def _database_name(settings: Settings) -> str:
+    return unquote(urlsplit(settings.warehouse_url).path.lstrip("/"))
+
+
+def save_copy(settings: Settings) -> str:
+    """A copy of the bench database as it is now (file by file: a few seconds for gigabytes),
+    so that a measurement can be repeated from the same state with restore_copy."""
+    name = _database_name(settings)
+    with psycopg.connect(settings.maintenance_url, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}_saved" with (force)')
+        conn.execute(f'create database "{name}_saved" template "{name}" strategy = file_copy')
+    return f"{name}_saved"
+
+
+def restore_copy(settings: Settings, copy: str) -> None:
+    """The bench database as save_copy found it (the copy stays for the next restore)."""
+    name = _database_name(settings)
+    with psycopg.connect(settings.maintenance_url, autocommit=True) as conn:
+        conn.execute(f'drop database "{name}" with (force)')
+        conn.execute(f'create database "{name}" template "{copy}" strategy = file_copy')
+        conn.execute("checkpoint")
+
+
+def drop_copy(settings: Settings, copy: str) -> None:
+    with psycopg.connect(settings.maintenance_url, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{copy}" with (force)')
 
 
 @contextmanager

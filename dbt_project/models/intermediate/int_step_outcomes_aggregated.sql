@@ -4,6 +4,7 @@
 -- count the executions an error affected; every other row has a null failed_execution_id. The
 -- step's type and action type come from its version's definition.
 {{ config(
+    prefer_hash_aggregates=true,
     materialized='incremental',
     incremental_strategy='window_replace',
     window_column='occurred_date',

@@ -5,6 +5,7 @@
 -- goal_achieved in that hour. A row only for hours with activity. Incremental: a window run
 -- rewrites the hours of the window's days (macros/window.sql).
 {{ config(
+    prefer_hash_aggregates=true,
     materialized='incremental',
     incremental_strategy='window_replace',
     window_column='hour',

@@ -13,6 +13,7 @@
 -- Incremental: a window run rewrites the window's days; the cumulative figures carry on from
 -- the totals stored on the eve of the window, so days before it (even purged ones) count.
 {{ config(
+    prefer_hash_aggregates=true,
     materialized='incremental',
     incremental_strategy='window_replace',
     window_column='date',
