@@ -53,6 +53,31 @@
     where fresh.member_id is null or held.member_id is null
 {%- endmacro %}
 
+{#- The table of the member days a window run adds and removes (wfa_retention_day_changes),
+    compared once per run: int_retention_counts saves them before counting from them, and
+    int_retention_member_days, built after it, applies the same changes. -#}
+{% macro wfa_retention_day_changes_relation() -%}
+    {{ return(api.Relation.create(database=this.database, schema=this.schema,
+                                  identifier='int_retention_day_changes')) }}
+{%- endmacro %}
+
+{#- Pre-hook of int_retention_counts: in a window run, the day changes saved for this run (in
+    the model's transaction). A full build drops them: int_retention_member_days is then
+    rebuilt whole too, and a window run of it alone fails instead of applying stale ones. -#}
+{% macro wfa_retention_save_day_changes() -%}
+    {%- if is_incremental() -%}
+    {%- set changes = wfa_retention_day_changes_relation() -%}
+    create table if not exists {{ changes }} (
+        cohort_type text, account_id text, member_id text, date date, change integer);
+    truncate {{ changes }};
+    insert into {{ changes }} (cohort_type, account_id, member_id, date, change)
+    {{ wfa_retention_day_changes(wfa_retention_stored_days()) }};
+    analyze {{ changes }}
+    {%- else -%}
+    drop table if exists {{ wfa_retention_day_changes_relation() }}
+    {%- endif -%}
+{%- endmacro %}
+
 {#- The member days relation a window run of the retention models compares with (its previous
     state: int_retention_member_days is rebuilt after int_retention_counts). -#}
 {% macro wfa_retention_stored_days() -%}

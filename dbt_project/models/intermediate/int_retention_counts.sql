@@ -4,6 +4,7 @@
     incremental_strategy='add_counts',
     unique_key=['grain', 'cohort_type', 'account_id', 'cohort_start', 'period_number'],
     summed_columns=['retained', 'last_active'],
+    pre_hook=["{{ wfa_retention_save_day_changes() }}"],
     indexes=[{'columns': ['grain', 'cohort_type', 'account_id', 'cohort_start', 'period_number'],
               'unique': true}]
 ) }}
@@ -11,14 +12,16 @@
 -- Retention counts per grain (day, week, month), cohort type, account, cohort and period
 -- number: retained = members active in the period, last_active = members whose last active
 -- period it is (macros/retention_cohorts.sql). A full build counts every member's days.
--- Incremental: a window run finds the members whose active days changed (the window's days
--- from the intermediates against those int_retention_member_days holds: it is brought up to
--- date after this model), and adds what they count now less what they counted before.
+-- Incremental: a window run first saves the member days that changed (the window's days from
+-- the intermediates against those int_retention_member_days holds; that table is brought up
+-- to date after this model, from the same saved changes), then adds what the changed members
+-- count now less what they counted before.
 {% if is_incremental() %}
     {%- set stored_days = wfa_retention_stored_days() %}
 with day_changes as (
 
-    {{ wfa_retention_day_changes(stored_days) }}
+    select cohort_type, account_id, member_id, date, change
+    from {{ wfa_retention_day_changes_relation() }}
 
 ),
 

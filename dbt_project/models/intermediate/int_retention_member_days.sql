@@ -7,10 +7,12 @@
 
 -- depends_on: {{ ref('int_retention_counts') }}
 -- Each member's active days (macros/retention_cohorts.sql): users, contacts and workflows.
--- Built after int_retention_counts, which reads the days as they stood before this run to
--- know what changed. Incremental: a window run adds and removes the days that changed in it.
+-- Built after int_retention_counts, which reads the days as they stood before this run.
+-- Incremental: a window run adds and removes the days that changed in it, as
+-- int_retention_counts saved them (compared against this table before the run).
 {% if is_incremental() %}
-{{ wfa_retention_day_changes(this) }}
+select cohort_type, account_id, member_id, date, change
+from {{ wfa_retention_day_changes_relation() }}
 {% else %}
 {{ wfa_retention_member_days(in_window=false) }}
 {% endif %}
