@@ -3,18 +3,19 @@
     tables and get more memory (var wfa_heavy_work_mem). JIT compilation costs more than it
     saves on these plans. Parallel workers are off: dbt already runs several models at once,
     and a parallel partial aggregation by execution does not shrink the rows it passes on (an
-    execution's events are spread over all workers), so it only adds work. Models with config
-    prefer_hash_aggregates group by hashing, not by sorting: the planner estimates the rows out
-    of a CTE, or through a filter on a computed column, by default selectivities (a few hundred
-    where there are a hundred thousand), then sorts them for a group aggregate, which took up to
-    twice as long as hashing. A sort with no other plan (a window function, a percentile) still
-    happens. -#}
+    execution's events are spread over all workers), so it only adds work. In a window run,
+    models with config prefer_hash_aggregates group by hashing, not by sorting: the planner
+    estimates the rows out of a CTE, or through a filter on a computed column, by default
+    selectivities (a few hundred where there are a hundred thousand), then sorts them for a
+    group aggregate, which took up to twice as long as hashing. A sort with no other plan (a
+    window function, a percentile) still happens. A full build keeps the planner's choice: no
+    gain was measured there. -#}
 {% macro wfa_session_settings() -%}
     {%- set heavy = 'heavy' in (model.config.get('tags') or []) -%}
     {%- set work_mem = var('wfa_heavy_work_mem') if heavy else var('wfa_work_mem') -%}
     set local jit = off;
     set local max_parallel_workers_per_gather = 0;
-    {%- if model.config.get('prefer_hash_aggregates') %}
+    {%- if model.config.get('prefer_hash_aggregates') and is_incremental() %}
     set local enable_sort = off;
     set local enable_incremental_sort = off;
     {%- endif %}
