@@ -50,27 +50,26 @@ spine as (
 
 ),
 
+-- the spine and the counts, each unique on the key, joined rather than grouped as one union:
+-- the planner takes generate_series for 1000 rows a cohort, and sorted that union to group it
 combined as (
 
     select
-        grain,
-        cohort_type,
-        account_id,
-        cohort_start,
-        period_number,
-        sum(cohort_size) as cohort_size,
-        sum(retained) as retained,
-        sum(last_active) as last_active
-    from (
-        select grain, cohort_type, account_id, cohort_start, period_number,
-            0 as cohort_size, retained, last_active
-        from counted
-        union all
-        select grain, cohort_type, account_id, cohort_start, period_number,
-            cohort_size, 0, 0
-        from spine
-    ) as keyed
-    group by 1, 2, 3, 4, 5
+        coalesce(spine.grain, counted.grain) as grain,
+        coalesce(spine.cohort_type, counted.cohort_type) as cohort_type,
+        coalesce(spine.account_id, counted.account_id) as account_id,
+        coalesce(spine.cohort_start, counted.cohort_start) as cohort_start,
+        coalesce(spine.period_number, counted.period_number) as period_number,
+        coalesce(spine.cohort_size, 0) as cohort_size,
+        coalesce(counted.retained, 0) as retained,
+        coalesce(counted.last_active, 0) as last_active
+    from spine
+    full outer join counted
+        on spine.grain = counted.grain
+        and spine.cohort_type = counted.cohort_type
+        and spine.account_id = counted.account_id
+        and spine.cohort_start = counted.cohort_start
+        and spine.period_number = counted.period_number
 
 )
 
