@@ -164,3 +164,89 @@ def test_a_late_event_lands_in_its_own_day(pair, tmp_path):
     (row,) = query(incremental_wh, "select status, goal_value_usd from marts.fct_executions "
                                    "where execution_id = %s", (target["execution_id"],))
     assert row["status"] == "goal_achieved" and float(row["goal_value_usd"]) == 12.5
+
+
+def step_completion(entry: dict, event_id: str, duration_ms: float) -> dict:
+    """A step.completed, a minute after the unfinished step `entry` (int_step_entries) began."""
+    return {
+        "event_id": event_id, "event_type": "step.completed",
+        "occurred_at": (entry["entered_at"].replace(microsecond=0)).isoformat(),
+        "account_id": entry["account_id"], "workflow_id": entry["workflow_id"],
+        "workflow_version": entry["workflow_version"], "execution_id": entry["execution_id"],
+        "step_id": entry["step_id"],
+        "properties": {"duration_ms": duration_ms, "credits": 1, "cost_usd": 0.004},
+    }
+
+
+def unfinished_steps(settings, limit: int) -> list[dict]:
+    """Execution steps entered but neither completed nor failed, on different days."""
+    return query(settings, """
+        select distinct on (entries.date) entries.execution_id, entries.step_id,
+            entries.account_id, entries.workflow_id, entries.workflow_version, entries.date,
+            (entries.date::timestamp at time zone 'UTC') + interval '12 hours' as entered_at
+        from intermediate.int_step_entries as entries
+        where entries.flags = 0
+        order by entries.date, entries.execution_id, entries.step_id
+        limit %s""", (limit,))
+
+
+def test_funnel_counts_kept_by_difference_survive_partial_runs_and_backfills(pair, tmp_path):
+    """int_step_entries_aggregated adds up the changes int_step_entries logs. Changes logged by
+    a run of int_step_entries alone are added by the next run that counts; a backfill of other
+    days re-counts its own days and still adds the changes logged for the rest."""
+    _, (incremental_wh, full_wh) = pair
+    first, second, third = unfinished_steps(incremental_wh, 3)
+
+    def load(events: list[dict], name: str) -> None:
+        path = tmp_path / name
+        path.write_text("".join(json.dumps(event) + "\n" for event in events))
+        for settings in (incremental_wh, full_wh):
+            (result,) = load_files(settings.warehouse_url, [path])
+            assert result.loaded == len(events)
+
+    def counted(entry: dict) -> list[tuple]:
+        return [(row["unfinished"], row["step_executions"]) for row in query(incremental_wh, """
+            select unfinished_execution_id is not null as unfinished, step_executions
+            from intermediate.int_step_entries_aggregated
+            where step_id = %s and date = %s and has_completed
+                and (unfinished_execution_id is null or unfinished_execution_id = %s)""",
+            (entry["step_id"], entry["date"], entry["execution_id"]))]
+
+    # 1. a run of int_step_entries alone: logged, not yet counted
+    load([step_completion(first, "log-1", 1500.25)], "log_1.jsonl")
+    with psycopg.connect(incremental_wh.warehouse_url, autocommit=True) as conn:
+        window = incremental.plan(conn, overlap_seconds=0)
+    run_dbt(incremental_wh, "run", "-s", "int_step_entries",
+            env=incremental.dbt_environment(window.dbt_vars()))
+    (logged,) = query(incremental_wh, "select count(*) filter (where change = 1) as added,"
+                      " count(*) filter (where change = -1) as removed"
+                      " from intermediate.int_step_entries_changes")
+    assert (logged["added"], logged["removed"]) == (1, 1)
+    before = counted(first)
+
+    # 2. the next run counts both its own changes and those logged before
+    load([step_completion(second, "log-2", 250)], "log_2.jsonl")
+    assert refresh_incrementally(incremental_wh) is not None
+    run_dbt(full_wh, "run", "--full-refresh")
+    assert_same_marts(incremental_wh, full_wh, "after a run of int_step_entries alone")
+    grouped_before = sum(n for unfinished, n in before if not unfinished)
+    assert sum(n for unfinished, n in counted(first) if not unfinished) == grouped_before + 1
+    assert query(incremental_wh, "select count(*) as n from "
+                 "intermediate.int_step_entries_changes")[0]["n"] == 0
+
+    # 3. logged for one day, then a backfill of another day only: it re-counts its own day and
+    # adds the change logged for the other (the refresh that follows, as the sensor would
+    # start it, rewrites that day's execution step as it was: a change of nothing)
+    load([step_completion(third, "log-3", 75)], "log_3.jsonl")
+    with psycopg.connect(incremental_wh.warehouse_url, autocommit=True) as conn:
+        window = incremental.plan(conn, overlap_seconds=0)
+    run_dbt(incremental_wh, "run", "-s", "int_step_entries",
+            env=incremental.dbt_environment(window.dbt_vars()))
+    grouped_before = sum(n for unfinished, n in counted(third) if not unfinished)
+    day = first["date"].isoformat()
+    run_dbt(incremental_wh, "run", env=incremental.dbt_environment(
+        {"wfa_window_start": day, "wfa_window_end": day}))
+    assert sum(n for unfinished, n in counted(third) if not unfinished) == grouped_before + 1
+    assert refresh_incrementally(incremental_wh) is not None
+    run_dbt(full_wh, "run", "--full-refresh")
+    assert_same_marts(incremental_wh, full_wh, "after a backfill of another day")

@@ -9,13 +9,18 @@
     selectivities (a few hundred where there are a hundred thousand), then sorts them for a
     group aggregate, which took up to twice as long as hashing. A sort with no other plan (a
     window function, a percentile) still happens. A full build keeps the planner's choice: no
-    gain was measured there. -#}
+    gain was measured there. With prefer_hash_aggregates='new_events', only in a run that
+    follows the new events (a backfill's groups could outgrow the hash table's memory). -#}
 {% macro wfa_session_settings() -%}
     {%- set heavy = 'heavy' in (model.config.get('tags') or []) -%}
     {%- set work_mem = var('wfa_heavy_work_mem') if heavy else var('wfa_work_mem') -%}
     set local jit = off;
     set local max_parallel_workers_per_gather = 0;
-    {%- if model.config.get('prefer_hash_aggregates') and is_incremental() %}
+    {%- set prefer_hash = model.config.get('prefer_hash_aggregates') -%}
+    {%- if prefer_hash == 'new_events' -%}
+        {%- set prefer_hash = wfa_follows_new_events() -%}
+    {%- endif -%}
+    {%- if prefer_hash and is_incremental() %}
     set local enable_sort = off;
     set local enable_incremental_sort = off;
     {%- endif %}

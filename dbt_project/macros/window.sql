@@ -117,8 +117,9 @@
 {#- Custom incremental strategy `refresh_replace`, for the tables of the executions and their
     steps: a run that follows the new events replaces the rows of the executions it
     re-summarises (all of each one's rows, whatever day they fall on; with config replace_key,
-    columns beginning with execution_id, only the rows of the keys it wrote); any other window
-    run the rows of its days (config window_column, a date), as `window_replace`. -#}
+    columns beginning with execution_id, only the rows of the keys it wrote; with config
+    change_log, both logged: macros/change_log.sql); any other window run the rows of its days
+    (config window_column, a date), as `window_replace`. -#}
 {% macro get_incremental_refresh_replace_sql(arg_dict) -%}
     {%- if wfa_follows_new_events() -%}
     {%- set source = arg_dict['temp_relation'] -%}
@@ -129,7 +130,11 @@
         and ({{ key | join(', ') }}) in (select {{ key | join(', ') }} from {{ source }})
         {%- endif %}
     {%- endset -%}
+    {%- if config.get('change_log') -%}
+    {{ wfa_replace_rows_logged(arg_dict, predicate, config.get('change_log')) }}
+    {%- else -%}
     {{ wfa_replace_rows(arg_dict, predicate) }}
+    {%- endif -%}
     {%- else -%}
     {{ get_incremental_window_replace_sql(arg_dict) }}
     {%- endif -%}

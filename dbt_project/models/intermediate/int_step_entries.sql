@@ -1,9 +1,12 @@
 {{ config(
     tags=['heavy'],
+    prefer_hash_aggregates='new_events',
     materialized='incremental',
     incremental_strategy='refresh_replace',
     replace_key=['execution_id', 'step_id', 'account_id', 'workflow_id', 'workflow_version'],
     window_column='date',
+    change_log='int_step_entries_changes',
+    post_hook=["{{ wfa_drop_change_log_when_full('int_step_entries_changes') }}"],
     indexes=[{'columns': ['execution_id']}, {'columns': ['date']}]
 ) }}
 
@@ -16,8 +19,9 @@
 -- that follows the new events rewrites the execution steps they belong to (a row depends on
 -- its own step's events alone; it is replaced by its whole grouping key, so a row without a
 -- new event is left as it is, whatever else its step has), any other window run those dated
--- in its days, summarised from all their executions' events (macros/window.sql); the
--- funnel's days are then re-counted from here, not from raw events.
+-- in its days, summarised from all their executions' events (macros/window.sql). The rows a
+-- run that follows the new events replaces and writes are logged (int_step_entries_changes,
+-- macros/change_log.sql): int_step_entries_aggregated adds them up.
 {%- set step_event_types -%}
     ('step.started', 'step.completed', 'step.failed', 'step.skipped')
 {%- endset -%}

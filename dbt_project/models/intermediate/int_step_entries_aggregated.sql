@@ -1,7 +1,14 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='window_replace',
+    incremental_strategy='add_changes',
+    change_log='int_step_entries_changes',
+    unique_key=['account_id', 'workflow_id', 'workflow_version', 'step_id', 'date', 'is_entered',
+                'has_completed', 'has_failed', 'unfinished_execution_id'],
+    summed_columns=['step_executions', 'duration_ms', 'timed'],
     window_column='date',
+    pre_hook=["{{ wfa_ensure_change_log('int_step_entries_changes', ref('int_step_entries'))
+                if is_incremental() else '' }}"],
+    post_hook=["{{ wfa_add_changes_full_build() }}"],
     indexes=[{'columns': ['date']}]
 ) }}
 
@@ -11,8 +18,46 @@
 -- step without completing it are kept one per row (unfinished_execution_id), because whether
 -- they are in progress, converted or dropped off depends on their final status, which the
 -- funnel mart looks up; every other row has a null unfinished_execution_id and counts many
--- execution steps. Incremental: a window run re-counts the window's days.
-with aggregated as (
+-- execution steps. Durations are summed as numeric, so that a sum kept by difference equals
+-- the sum counted whole (0 where none is timed: timed says how many are). Incremental
+-- (strategy add_changes, macros/change_log.sql): a run that follows the new events adds up
+-- the execution steps int_step_entries logged as replaced (-1) and written (+1), so that its
+-- cost follows the changed steps rather than the window's days; any other window run (a
+-- backfill, a partition) counts the window's days again whole, and adds the logged changes
+-- of other days.
+{%- set log = wfa_change_log_relation('int_step_entries_changes') if is_incremental() else none %}
+with step_entries as (
+
+    {% if is_incremental() and wfa_follows_new_events() %}
+    select execution_id, account_id, workflow_id, workflow_version, step_id, date, flags,
+        duration_ms, 0 as change
+    from {{ ref('int_step_entries') }}
+    where false
+    {% else %}
+    select execution_id, account_id, workflow_id, workflow_version, step_id, date, flags,
+        duration_ms, 1 as change
+    from {{ ref('int_step_entries') }}
+    where {{ wfa_when_incremental(wfa_in_window_dates('date')) }}
+    {% endif %}
+    {% if log is not none %}
+    union all
+    select execution_id, account_id, workflow_id, workflow_version, step_id, date, flags,
+        duration_ms, change
+    from {{ log }}
+    where true
+        {%- if not wfa_follows_new_events() %}
+        and not {{ wfa_in_window_dates('date') }}
+        {%- endif %}
+        {%- set horizon = wfa_retention_horizon() %}
+        {%- if horizon is not none %}
+        -- (a purged day's counts are gone with its details; nothing is added back)
+        and date >= date '{{ horizon }}'
+        {%- endif %}
+    {% endif %}
+
+),
+
+aggregated as (
 
     select
         account_id,
@@ -22,11 +67,10 @@ with aggregated as (
         date,
         flags,
         case when flags & 5 = 0 then execution_id end as unfinished_execution_id,
-        count(*) as step_executions,
-        sum(duration_ms) as duration_ms,
-        count(duration_ms) as timed
-    from {{ ref('int_step_entries') }}
-    where {{ wfa_when_incremental(wfa_in_window_dates('date')) }}
+        sum(change)::bigint as step_executions,
+        coalesce(sum(change * duration_ms::numeric), 0) as duration_ms,
+        sum(change * (duration_ms is not null)::int)::bigint as timed
+    from step_entries
     group by 1, 2, 3, 4, 5, 6, 7
 
 )
@@ -45,3 +89,7 @@ select
     duration_ms,
     timed
 from aggregated
+{% if is_incremental() %}
+-- changes that cancel out (a row replaced by the same row) add nothing
+where step_executions <> 0 or duration_ms <> 0 or timed <> 0
+{% endif %}

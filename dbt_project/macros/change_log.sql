@@ -1,0 +1,88 @@
+{#- A change log lets a count downstream follow the rows a window run changed rather than re-count
+    the window's days, whose rows grow with the history's density, not with the new events.
+    The logged model (config change_log, a table name in its schema) appends, in a run that
+    follows the new events, the rows it replaces (change -1) and those it writes (change 1); a
+    model counting from it (strategy `add_changes`) adds them up and empties the log in the
+    same transaction. A full build of the logged model drops the log: what it held is then
+    part of the rebuilt table, which its counting model re-counts in the same full refresh. -#}
+
+{% macro wfa_change_log_relation(name) -%}
+    {{ return(api.Relation.create(database=this.database, schema=this.schema, identifier=name)) }}
+{%- endmacro %}
+
+{#- The logged model's rows matching `predicate` replaced by the model's rows, both logged (a
+    variant of wfa_replace_rows). -#}
+{% macro wfa_replace_rows_logged(arg_dict, predicate, log_name) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set log = wfa_change_log_relation(log_name) -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {{ wfa_ensure_change_log(log_name, target) }};
+    with removed as (
+        delete from {{ target }} where {{ predicate }}
+        returning {{ columns }}
+    )
+    insert into {{ log }} ({{ columns }}, change)
+    select {{ columns }}, -1 from removed;
+    insert into {{ log }} ({{ columns }}, change)
+    select {{ columns }}, 1 from {{ arg_dict['temp_relation'] }};
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }} from {{ arg_dict['temp_relation'] }}
+{%- endmacro %}
+
+{#- Post-hook of a logged model: a full build drops its log (see above). -#}
+{% macro wfa_drop_change_log_when_full(log_name) -%}
+    {%- if not is_incremental() -%}
+    drop table if exists {{ wfa_change_log_relation(log_name) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The change log `log_name` of the model `logged` (a relation), created empty when there is
+    none (nothing logged since the logged model's last full build). dbt's cache of relations
+    does not see a table a model of the same run created, so the log is never looked up but
+    created if missing: by the logged model before it writes, by the counting model's pre-hook
+    before it reads. -#}
+{% macro wfa_ensure_change_log(log_name, logged) -%}
+    create table if not exists {{ wfa_change_log_relation(log_name) }} as
+        select *, 0::smallint as change from {{ logged }} where false
+{%- endmacro %}
+
+{#- Custom incremental strategy `add_changes`, for counts kept from a change log (config
+    change_log, the log's name; unique_key, a list; summed_columns, a list; window_column, a
+    date). The model's rows are the log's changes added up per key, and, in a window run that
+    does not follow the new events (a backfill, a partition), also the window's days counted
+    again whole (the logged model then rewrote those days without logging). Such a run first
+    deletes the window's rows; then every row is added to the target's row of its key (a
+    unique index with nulls not distinct, as keys may hold nulls); rows whose count comes to
+    zero go; the log is emptied. -#}
+{% macro get_incremental_add_changes_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set source = arg_dict['temp_relation'] -%}
+    {%- set keys = config.require('unique_key') -%}
+    {%- set sums = config.require('summed_columns') -%}
+    {%- set window_column = config.require('window_column') -%}
+    {%- if not wfa_follows_new_events() %}
+    delete from {{ target }} where {{ wfa_in_window_dates(window_column) }};
+    {%- endif %}
+    insert into {{ target }} ({{ (keys + sums) | join(', ') }})
+    select {{ (keys + sums) | join(', ') }} from {{ source }}
+    on conflict ({{ keys | join(', ') }}) do update set
+    {%- for column in sums %}
+        {{ column }} = {{ target.identifier }}.{{ column }} + excluded.{{ column }}
+        {%- if not loop.last %},{% endif %}
+    {%- endfor %};
+    delete from {{ target }}
+    where {{ window_column }} = any(array(select distinct {{ window_column }} from {{ source }}))
+        and {{ sums[0] }} = 0;
+    truncate {{ wfa_change_log_relation(config.require('change_log')) }}
+{%- endmacro %}
+
+{#- Post-hook of a model of strategy `add_changes`: after a full build, the unique index its
+    additions resolve conflicts on (config unique_key), with nulls not distinct, since a key
+    column may hold nulls; and the log goes, as everything in it is now counted. -#}
+{% macro wfa_add_changes_full_build() -%}
+    {%- if not is_incremental() -%}
+    create unique index on {{ this }} ({{ config.require('unique_key') | join(', ') }})
+        nulls not distinct;
+    drop table if exists {{ wfa_change_log_relation(config.require('change_log')) }}
+    {%- endif -%}
+{%- endmacro %}
