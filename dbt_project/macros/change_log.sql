@@ -63,13 +63,7 @@
     {%- if not wfa_follows_new_events() %}
     delete from {{ target }} where {{ wfa_in_window_dates(window_column) }};
     {%- endif %}
-    insert into {{ target }} ({{ (keys + sums) | join(', ') }})
-    select {{ (keys + sums) | join(', ') }} from {{ source }}
-    on conflict ({{ keys | join(', ') }}) do update set
-    {%- for column in sums %}
-        {{ column }} = {{ target.identifier }}.{{ column }} + excluded.{{ column }}
-        {%- if not loop.last %},{% endif %}
-    {%- endfor %};
+    {{ wfa_add_rows(target, source, keys, sums) }};
     delete from {{ target }}
     where {{ window_column }} = any(array(select distinct {{ window_column }} from {{ source }}))
         and {{ sums[0] }} = 0;

@@ -163,17 +163,23 @@
     {%- set source = arg_dict['temp_relation'] -%}
     {%- set keys = config.require('unique_key') -%}
     {%- set sums = config.require('summed_columns') -%}
+    {{ wfa_add_rows(target, source, keys, sums) }};
+    delete from {{ target }} as counts
+    using {{ source }} as changes
+    where {% for column in keys %}counts.{{ column }} = changes.{{ column }} and {% endfor %}
+        {%- for column in sums %} counts.{{ column }} = 0{% if not loop.last %} and{% endif %}{% endfor %}
+{%- endmacro %}
+
+{#- The rows of `source` added to those of `target` with the same `keys` (a unique index on
+    them resolves the conflicts), column by column of `sums`; rows of new keys inserted. -#}
+{% macro wfa_add_rows(target, source, keys, sums) -%}
     insert into {{ target }} ({{ (keys + sums) | join(', ') }})
     select {{ (keys + sums) | join(', ') }} from {{ source }}
     on conflict ({{ keys | join(', ') }}) do update set
     {%- for column in sums %}
         {{ column }} = {{ target.identifier }}.{{ column }} + excluded.{{ column }}
         {%- if not loop.last %},{% endif %}
-    {%- endfor %};
-    delete from {{ target }} as counts
-    using {{ source }} as changes
-    where {% for column in keys %}counts.{{ column }} = changes.{{ column }} and {% endfor %}
-        {%- for column in sums %} counts.{{ column }} = 0{% if not loop.last %} and{% endif %}{% endfor %}
+    {%- endfor %}
 {%- endmacro %}
 
 {#- Custom incremental strategy `apply_changes`: the model's rows carry a `change` column; those
