@@ -10,25 +10,6 @@
     {{ return(api.Relation.create(database=this.database, schema=this.schema, identifier=name)) }}
 {%- endmacro %}
 
-{#- The logged model's rows matching `predicate` replaced by the model's rows, both logged (a
-    variant of wfa_replace_rows). -#}
-{% macro wfa_replace_rows_logged(arg_dict, predicate, log_name) -%}
-    {%- set target = arg_dict['target_relation'] -%}
-    {%- set log = wfa_change_log_relation(log_name) -%}
-    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
-    {{ wfa_ensure_change_log(log_name, target) }};
-    with removed as (
-        delete from {{ target }} where {{ predicate }}
-        returning {{ columns }}
-    )
-    insert into {{ log }} ({{ columns }}, change)
-    select {{ columns }}, -1 from removed;
-    insert into {{ log }} ({{ columns }}, change)
-    select {{ columns }}, 1 from {{ arg_dict['temp_relation'] }};
-    insert into {{ target }} ({{ columns }})
-    select {{ columns }} from {{ arg_dict['temp_relation'] }}
-{%- endmacro %}
-
 {#- Post-hook of a logged model: a full build drops its log (see above). -#}
 {% macro wfa_drop_change_log_when_full(log_name) -%}
     {%- if not is_incremental() -%}

@@ -57,8 +57,7 @@
     compared once per run: int_retention_counts saves them before counting from them, and
     int_retention_member_days, built after it, applies the same changes. -#}
 {% macro wfa_retention_day_changes_relation() -%}
-    {{ return(api.Relation.create(database=this.database, schema=this.schema,
-                                  identifier='int_retention_day_changes')) }}
+    {{ return(wfa_change_log_relation('int_retention_day_changes')) }}
 {%- endmacro %}
 
 {#- Pre-hook of int_retention_counts: in a window run, the day changes saved for this run (in

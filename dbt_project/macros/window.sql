@@ -130,11 +130,7 @@
         and ({{ key | join(', ') }}) in (select {{ key | join(', ') }} from {{ source }})
         {%- endif %}
     {%- endset -%}
-    {%- if config.get('change_log') -%}
-    {{ wfa_replace_rows_logged(arg_dict, predicate, config.get('change_log')) }}
-    {%- else -%}
-    {{ wfa_replace_rows(arg_dict, predicate) }}
-    {%- endif -%}
+    {{ wfa_replace_rows(arg_dict, predicate, config.get('change_log')) }}
     {%- else -%}
     {{ get_incremental_window_replace_sql(arg_dict) }}
     {%- endif -%}
@@ -175,11 +171,25 @@
 {%- endmacro %}
 
 {#- What the custom strategies share: the target's rows matching `predicate` are deleted and the
-    model's rows inserted, in the model's one transaction. -#}
-{% macro wfa_replace_rows(arg_dict, predicate) -%}
+    model's rows inserted, in the model's one transaction. With log_name (a change log,
+    macros/change_log.sql), both are logged too: the rows deleted as -1, those inserted as +1. -#}
+{% macro wfa_replace_rows(arg_dict, predicate, log_name=none) -%}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- if log_name -%}
+    {%- set log = wfa_change_log_relation(log_name) -%}
+    {{ wfa_ensure_change_log(log_name, target) }};
+    with removed as (
+        delete from {{ target }} where {{ predicate }}
+        returning {{ columns }}
+    )
+    insert into {{ log }} ({{ columns }}, change)
+    select {{ columns }}, -1 from removed;
+    insert into {{ log }} ({{ columns }}, change)
+    select {{ columns }}, 1 from {{ arg_dict['temp_relation'] }};
+    {%- else %}
     delete from {{ target }} where {{ predicate }};
+    {%- endif %}
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ arg_dict['temp_relation'] }}
 {%- endmacro %}
