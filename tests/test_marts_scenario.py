@@ -454,6 +454,8 @@ def test_executions_hourly(marts):
         r = got[(trigger, ts(hour))]
         assert tuple(r[c] for c in cols) == counts, (trigger, hour)
         assert r["average_duration_seconds"] == (D(duration) if duration else None)
+        assert r["total_duration_seconds"] == (D(duration) if duration else 0)
+        assert r["timed_completions"] == (1 if duration else 0)
 
 
 # --- users ----------------------------------------------------------------------------------

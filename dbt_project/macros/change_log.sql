@@ -6,8 +6,11 @@
     same transaction. A full build of the logged model drops the log: what it held is then
     part of the rebuilt table, which its counting model re-counts in the same full refresh. -#}
 
+{#- A change log: a table of the intermediate schema, whichever model reads it. -#}
 {% macro wfa_change_log_relation(name) -%}
-    {{ return(api.Relation.create(database=this.database, schema=this.schema, identifier=name)) }}
+    {{ return(api.Relation.create(database=this.database,
+                                  schema=generate_schema_name('intermediate', none),
+                                  identifier=name)) }}
 {%- endmacro %}
 
 {#- Post-hook of a logged model: a full build drops its log (see above). -#}
@@ -29,25 +32,30 @@
 
 {#- Custom incremental strategy `add_changes`, for counts kept from a change log (config
     change_log, the log's name; unique_key, a list; summed_columns, a list; window_column, a
-    date). The model's rows are the log's changes added up per key, and, in a window run that
-    does not follow the new events (a backfill, a partition), also the window's days counted
-    again whole (the logged model then rewrote those days without logging). Such a run first
-    deletes the window's rows; then every row is added to the target's row of its key (a
-    unique index with nulls not distinct, as keys may hold nulls); rows whose count comes to
-    zero go; the log is emptied. -#}
+    date or a timestamptz, indexed; ratio_columns, optional, each the ratio of two summed
+    columns, as a map of [numerator, denominator]). The model's rows are the log's changes
+    added up per key, and, in a window run that does not follow the new events (a backfill, a
+    partition), also the window's days counted again whole (the logged model then rewrote
+    those days without logging; not with recount_window=false, for a log written by every
+    window run). Such a run first deletes the window's rows; then every row is added to the
+    target's row of its key (a unique index with nulls not distinct, as keys may hold nulls),
+    its ratios computed again from the sums; rows whose sums all come to zero go; the log is
+    emptied. -#}
 {% macro get_incremental_add_changes_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set source = arg_dict['temp_relation'] -%}
     {%- set keys = config.require('unique_key') -%}
     {%- set sums = config.require('summed_columns') -%}
     {%- set window_column = config.require('window_column') -%}
-    {%- if not wfa_follows_new_events() %}
+    {%- if config.get('recount_window', true) and not wfa_follows_new_events() %}
     delete from {{ target }} where {{ wfa_in_window_dates(window_column) }};
     {%- endif %}
-    {{ wfa_add_rows(target, source, keys, sums) }};
+    {{ wfa_add_rows(target, source, keys, sums, config.get('ratio_columns', {})) }};
     delete from {{ target }}
     where {{ window_column }} = any(array(select distinct {{ window_column }} from {{ source }}))
-        and {{ sums[0] }} = 0;
+        {%- for column in sums %}
+        and {{ column }} = 0
+        {%- endfor %};
     truncate {{ wfa_change_log_relation(config.require('change_log')) }}
 {%- endmacro %}
 

@@ -170,15 +170,25 @@
 {%- endmacro %}
 
 {#- The rows of `source` added to those of `target` with the same `keys` (a unique index on
-    them resolves the conflicts), column by column of `sums`; rows of new keys inserted. -#}
-{% macro wfa_add_rows(target, source, keys, sums) -%}
-    insert into {{ target }} ({{ (keys + sums) | join(', ') }})
-    select {{ (keys + sums) | join(', ') }} from {{ source }}
+    them resolves the conflicts), column by column of `sums`; rows of new keys inserted. Each
+    of `ratios` (column: [numerator, denominator], two of `sums`) is computed again from the
+    added sums (null over a zero denominator); a new row brings its own. -#}
+{% macro wfa_add_rows(target, source, keys, sums, ratios={}) -%}
+    {%- set columns = keys + sums + (ratios.keys() | list) -%}
+    {%- set assignments = [] -%}
+    {%- for column in sums -%}
+        {%- do assignments.append(column ~ ' = ' ~ target.identifier ~ '.' ~ column
+                                  ~ ' + excluded.' ~ column) -%}
+    {%- endfor -%}
+    {%- for column, parts in ratios.items() -%}
+        {%- do assignments.append(column ~ ' = (' ~ target.identifier ~ '.' ~ parts[0]
+            ~ ' + excluded.' ~ parts[0] ~ ') / nullif(' ~ target.identifier ~ '.' ~ parts[1]
+            ~ ' + excluded.' ~ parts[1] ~ ', 0)') -%}
+    {%- endfor -%}
+    insert into {{ target }} ({{ columns | join(', ') }})
+    select {{ columns | join(', ') }} from {{ source }}
     on conflict ({{ keys | join(', ') }}) do update set
-    {%- for column in sums %}
-        {{ column }} = {{ target.identifier }}.{{ column }} + excluded.{{ column }}
-        {%- if not loop.last %},{% endif %}
-    {%- endfor %}
+        {{ assignments | join(',\n        ') }}
 {%- endmacro %}
 
 {#- Custom incremental strategy `apply_changes`: the model's rows carry a `change` column; those

@@ -1,8 +1,9 @@
 {{ config(
     tags=['heavy'],
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='execution_id',
+    incremental_strategy='refresh_replace',
+    change_log='int_executions_summarised_changes',
+    post_hook=["{{ wfa_drop_change_log_when_full('int_executions_summarised_changes') }}"],
     indexes=[{'columns': ['execution_id'], 'unique': true}, {'columns': ['last_event_at']}]
 ) }}
 
@@ -12,7 +13,9 @@
 -- (goal.achieved, execution.completed, execution.failed, execution.exited). Its step counts and
 -- costs are added in fct_executions, from int_step_outcomes_extracted. Incremental: a window run
 -- re-summarises the executions of the new events, or in a backfill those with an event in the
--- window (macros/window.sql).
+-- window (macros/window.sql), and replaces their rows. Every window run logs the rows it
+-- replaces and writes (int_executions_summarised_changes, macros/change_log.sql):
+-- fct_executions_hourly adds them up.
 with execution_events as (
 
     select
