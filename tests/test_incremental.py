@@ -10,6 +10,7 @@ identical, row for row.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
 from pathlib import Path
@@ -250,3 +251,60 @@ def test_funnel_counts_kept_by_difference_survive_partial_runs_and_backfills(pai
     assert refresh_incrementally(incremental_wh) is not None
     run_dbt(full_wh, "run", "--full-refresh")
     assert_same_marts(incremental_wh, full_wh, "after a backfill of another day")
+
+
+def test_a_redated_enrolment_moves_its_retention_day(pair, tmp_path):
+    """The retention models follow the executions int_executions_summarised logs: an enrolment
+    that turns out a day earlier (a second execution.enrolled, out of order) takes its
+    contact's only active day away and gives it the day before."""
+    _, (incremental_wh, full_wh) = pair
+    # a contact enrolled once on its day, by an execution with enrolment details
+    target = query(incremental_wh, """
+        select executions.execution_id, executions.account_id, executions.workflow_id,
+            executions.workflow_version, executions.contact_id, executions.enrollment_source,
+            executions.trigger_type, executions.enrolled_at, days.date
+        from intermediate.int_retention_member_days as days
+        inner join marts.fct_executions as executions
+            on executions.contact_id = days.member_id
+            and executions.account_id = days.account_id
+            and (executions.enrolled_at at time zone 'UTC')::date = days.date
+        where days.cohort_type = 'contact' and days.occurrences = 1
+            and executions.trigger_type is not null
+            and not exists (
+                select 1 from intermediate.int_retention_member_days as earlier
+                where earlier.cohort_type = 'contact' and earlier.member_id = days.member_id
+                    and earlier.account_id = days.account_id
+                    and earlier.date = days.date - 1)
+        order by days.date desc, executions.execution_id limit 1""")[0]
+    earlier = target["enrolled_at"] - dt.timedelta(days=1)
+    event = {
+        "event_id": "redated-enrolment-1", "event_type": "execution.enrolled",
+        "occurred_at": earlier.replace(microsecond=0).isoformat(),
+        "account_id": target["account_id"], "workflow_id": target["workflow_id"],
+        "workflow_version": target["workflow_version"], "execution_id": target["execution_id"],
+        "contact_id": target["contact_id"],
+        "properties": {"enrollment_source": target["enrollment_source"],
+                       "trigger_type": target["trigger_type"]},
+    }
+    path = tmp_path / "redated.jsonl"
+    path.write_text(json.dumps(event) + "\n")
+    for settings in (incremental_wh, full_wh):
+        (result,) = load_files(settings.warehouse_url, [path])
+        assert result.loaded == 1
+
+    def contact_days() -> list:
+        return [row["date"] for row in query(incremental_wh, """
+            select date from intermediate.int_retention_member_days
+            where cohort_type = 'contact' and member_id = %s and account_id = %s
+                and date between %s and %s order by date""",
+            (target["contact_id"], target["account_id"],
+             target["date"] - dt.timedelta(days=1), target["date"]))]
+
+    assert contact_days() == [target["date"]]
+    assert refresh_incrementally(incremental_wh) is not None
+    run_dbt(full_wh, "run", "--full-refresh")
+    assert contact_days() == [target["date"] - dt.timedelta(days=1)]
+    assert_same_marts(incremental_wh, full_wh, "after a re-dated enrolment")
+    # the executions' logs are emptied by the models that add them up
+    for log in ("int_executions_changes_hourly", "int_executions_changes_retention"):
+        assert query(incremental_wh, f"select count(*) as n from intermediate.{log}")[0]["n"] == 0

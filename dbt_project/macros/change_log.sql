@@ -13,10 +13,12 @@
                                   identifier=name)) }}
 {%- endmacro %}
 
-{#- Post-hook of a logged model: a full build drops its log (see above). -#}
-{% macro wfa_drop_change_log_when_full(log_name) -%}
+{#- Post-hook of a logged model: a full build drops its logs (a name or a list; see above). -#}
+{% macro wfa_drop_change_log_when_full(log_names) -%}
     {%- if not is_incremental() -%}
-    drop table if exists {{ wfa_change_log_relation(log_name) }}
+    {%- for name in ([log_names] if log_names is string else log_names) %}
+    drop table if exists {{ wfa_change_log_relation(name) }};
+    {%- endfor %}
     {%- endif -%}
 {%- endmacro %}
 

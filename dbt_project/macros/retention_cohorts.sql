@@ -2,78 +2,132 @@
     follows what changed, not the history (models int_retention_member_days,
     int_retention_counts, fct_retention_cohorts). -#}
 
-{#- Each member's active days, distinct: users (a day with user.activity), contacts (a day
-    with an enrolment) and workflows (a day with an enrolment into it). With in_window, only
-    the window's days. -#}
-{% macro wfa_retention_member_days(in_window) -%}
+{#- Each member's active days, with how often it was active on each (occurrences): users (a
+    day with user.activity: once), contacts (a day with enrolments: how many) and workflows (a
+    day with enrolments into it: how many). -#}
+{% macro wfa_retention_member_days() -%}
+    {{ wfa_retention_user_days(in_window=false) }}
+    union all
+    select 'contact', account_id, contact_id, {{ utc_date('enrolled_at') }}, count(*)
+    from {{ ref('int_executions_summarised') }}
+    where contact_id is not null and enrolled_at is not null
+    group by 2, 3, 4
+    union all
+    select 'workflow', account_id, workflow_id, {{ utc_date('enrolled_at') }}, count(*)
+    from {{ ref('int_executions_summarised') }}
+    where enrolled_at is not null
+    group by 2, 3, 4
+{%- endmacro %}
+
+{#- The users' active days (each once); with in_window, only the window's. -#}
+{% macro wfa_retention_user_days(in_window) -%}
     select distinct 'user'::text as cohort_type, account_id, user_id as member_id,
-        activity_date as date
+        activity_date as date, 1::bigint as occurrences
     from {{ ref('int_user_sessions_summarised') }}
     where user_id is not null
         {% if in_window %}and {{ wfa_in_window_dates('activity_date') }}{% endif %}
-    union all
-    select distinct 'contact', account_id, contact_id, {{ utc_date('enrolled_at') }}
-    from {{ ref('int_executions_summarised') }}
-    where contact_id is not null and enrolled_at is not null
-        {% if in_window %}
-        -- enrolled in the window: its last event is not before it (an indexed column)
-        and {{ wfa_since_window_start('last_event_at') }}
-        and {{ wfa_in_window_times('enrolled_at') }}
-        {% endif %}
-    union all
-    select distinct 'workflow', account_id, workflow_id, {{ utc_date('enrolled_at') }}
-    from {{ ref('int_executions_summarised') }}
-    where enrolled_at is not null
-        {% if in_window %}
-        and {{ wfa_since_window_start('last_event_at') }}
-        and {{ wfa_in_window_times('enrolled_at') }}
-        {% endif %}
 {%- endmacro %}
 
-{#- The member days that a window run adds (change 1) and removes (change -1): the window's
-    days as the intermediates have them now against those `stored` (int_retention_member_days)
-    holds. Outside the window nothing changes: every event a run reads falls in its window. -#}
+{#- The log of the executions int_executions_summarised replaced (-1) and wrote (+1) since the
+    retention models last counted them (macros/change_log.sql). -#}
+{% macro wfa_retention_execution_changes() -%}
+    {{ return(wfa_change_log_relation('int_executions_changes_retention')) }}
+{%- endmacro %}
+
+{#- The member days a window run changes: change 1 for a day the member is now active on and
+    was not, -1 for one it no longer is, 0 for one it still is, on more or fewer occasions;
+    occurrences_change, by how many. Users: the window's days as int_user_sessions_summarised
+    has them now against those `stored` (int_retention_member_days) holds (every user event a
+    run reads falls in its window). Contacts and workflows: the logged executions, added up
+    per enrolment day, against `stored`: their cost follows the changed executions, not the
+    window's days. -#}
 {% macro wfa_retention_day_changes(stored) -%}
     select
         coalesce(fresh.cohort_type, held.cohort_type) as cohort_type,
         coalesce(fresh.account_id, held.account_id) as account_id,
         coalesce(fresh.member_id, held.member_id) as member_id,
         coalesce(fresh.date, held.date) as date,
-        case when held.member_id is null then 1 else -1 end as change
-    from ({{ wfa_retention_member_days(in_window=true) }}) as fresh
+        case when held.member_id is null then 1 else -1 end as change,
+        case when held.member_id is null then 1 else -1 end as occurrences_change
+    from ({{ wfa_retention_user_days(in_window=true) }}) as fresh
     full outer join (
         select cohort_type, account_id, member_id, date
         from {{ stored }}
-        where {{ wfa_in_window_dates('date') }}
+        where cohort_type = 'user' and {{ wfa_in_window_dates('date') }}
     ) as held
-        on fresh.cohort_type = held.cohort_type
-        and fresh.account_id = held.account_id
+        on fresh.account_id = held.account_id
         and fresh.member_id = held.member_id
         and fresh.date = held.date
     where fresh.member_id is null or held.member_id is null
+    union all
+    select
+        logged.cohort_type,
+        logged.account_id,
+        logged.member_id,
+        logged.date,
+        case
+            when coalesce(held.occurrences, 0) = 0
+                and coalesce(held.occurrences, 0) + logged.occurrences_change > 0 then 1
+            when held.occurrences > 0 and held.occurrences + logged.occurrences_change <= 0
+                then -1
+            else 0
+        end,
+        logged.occurrences_change
+    from (
+        select cohort_type, account_id, member_id, date, sum(change) as occurrences_change
+        from (
+            select 'contact'::text as cohort_type, account_id, contact_id as member_id,
+                {{ utc_date('enrolled_at') }} as date, change
+            from {{ wfa_retention_execution_changes() }}
+            where contact_id is not null and enrolled_at is not null
+            union all
+            select 'workflow', account_id, workflow_id, {{ utc_date('enrolled_at') }}, change
+            from {{ wfa_retention_execution_changes() }}
+            where enrolled_at is not null
+        ) as logged_days
+        {%- set horizon = wfa_retention_horizon() %}
+        {%- if horizon is not none %}
+        -- (a purged day's members are history: nothing is taken from it or added to it)
+        where date >= date '{{ horizon }}'
+        {%- endif %}
+        group by 1, 2, 3, 4
+        having sum(change) <> 0
+    ) as logged
+    left join {{ stored }} as held
+        on held.member_id = logged.member_id
+        and held.account_id = logged.account_id
+        and held.cohort_type = logged.cohort_type
+        and held.date = logged.date
 {%- endmacro %}
 
-{#- The table of the member days a window run adds and removes (wfa_retention_day_changes),
-    compared once per run: int_retention_counts saves them before counting from them, and
+{#- The table of the member days a window run changes (wfa_retention_day_changes), found once
+    per run: int_retention_counts saves them before counting from them, and
     int_retention_member_days, built after it, applies the same changes. -#}
 {% macro wfa_retention_day_changes_relation() -%}
     {{ return(wfa_change_log_relation('int_retention_day_changes')) }}
 {%- endmacro %}
 
-{#- Pre-hook of int_retention_counts: in a window run, the day changes saved for this run (in
-    the model's transaction). A full build drops them: int_retention_member_days is then
-    rebuilt whole too, and a window run of it alone fails instead of applying stale ones. -#}
+{#- Pre-hook of int_retention_counts: in a window run, the day changes saved for this run, and
+    the executions' log they came from emptied (in the model's transaction). A full build
+    drops both: int_retention_member_days is then rebuilt whole too, and a window run of it
+    alone fails instead of applying stale changes. -#}
 {% macro wfa_retention_save_day_changes() -%}
-    {%- if is_incremental() -%}
     {%- set changes = wfa_retention_day_changes_relation() -%}
+    {%- if is_incremental() -%}
     create table if not exists {{ changes }} (
-        cohort_type text, account_id text, member_id text, date date, change integer);
+        cohort_type text, account_id text, member_id text, date date, change integer,
+        occurrences_change bigint);
     truncate {{ changes }};
-    insert into {{ changes }} (cohort_type, account_id, member_id, date, change)
+    {{ wfa_ensure_change_log('int_executions_changes_retention',
+                             ref('int_executions_summarised')) }};
+    insert into {{ changes }} (cohort_type, account_id, member_id, date, change,
+                               occurrences_change)
     {{ wfa_retention_day_changes(wfa_retention_stored_days()) }};
+    truncate {{ wfa_retention_execution_changes() }};
     analyze {{ changes }}
     {%- else -%}
-    drop table if exists {{ wfa_retention_day_changes_relation() }}
+    drop table if exists {{ changes }};
+    drop table if exists {{ wfa_retention_execution_changes() }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -189,19 +243,4 @@
     select {{ columns | join(', ') }} from {{ source }}
     on conflict ({{ keys | join(', ') }}) do update set
         {{ assignments | join(',\n        ') }}
-{%- endmacro %}
-
-{#- Custom incremental strategy `apply_changes`: the model's rows carry a `change` column; those
-    of change -1 are deleted from the target (matched on config unique_key, a list), those of
-    change 1 inserted. -#}
-{% macro get_incremental_apply_changes_sql(arg_dict) -%}
-    {%- set target = arg_dict['target_relation'] -%}
-    {%- set source = arg_dict['temp_relation'] -%}
-    {%- set keys = config.require('unique_key') -%}
-    delete from {{ target }} as kept
-    using {{ source }} as changes
-    where changes.change < 0
-        {%- for column in keys %} and kept.{{ column }} = changes.{{ column }}{% endfor %};
-    insert into {{ target }} ({{ keys | join(', ') }})
-    select {{ keys | join(', ') }} from {{ source }} where change > 0
 {%- endmacro %}

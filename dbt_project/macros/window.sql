@@ -118,7 +118,7 @@
     steps: a run that follows the new events replaces the rows of the executions it
     re-summarises (all of each one's rows, whatever day they fall on; with config replace_key,
     columns beginning with execution_id, only the rows of the keys it wrote; with config
-    change_log, both logged: macros/change_log.sql); any other window run the rows of its days
+    change_log, a log's name or a list, both logged: macros/change_log.sql); any other window run the rows of its days
     (config window_column, a date), as `window_replace`, or, for a table without one (whose
     rows are exactly the executions a run re-summarises), again those of its executions. -#}
 {% macro get_incremental_refresh_replace_sql(arg_dict) -%}
@@ -172,22 +172,33 @@
 {%- endmacro %}
 
 {#- What the custom strategies share: the target's rows matching `predicate` are deleted and the
-    model's rows inserted, in the model's one transaction. With log_name (a change log,
-    macros/change_log.sql), both are logged too: the rows deleted as -1, those inserted as +1. -#}
-{% macro wfa_replace_rows(arg_dict, predicate, log_name=none) -%}
+    model's rows inserted, in the model's one transaction. With log_names (change logs, a name
+    or a list: macros/change_log.sql), both are logged in each too: the rows deleted as -1,
+    those inserted as +1. -#}
+{% macro wfa_replace_rows(arg_dict, predicate, log_names=none) -%}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
-    {%- if log_name -%}
-    {%- set log = wfa_change_log_relation(log_name) -%}
-    {{ wfa_ensure_change_log(log_name, target) }};
+    {%- set logs = [] if not log_names else ([log_names] if log_names is string else log_names) -%}
+    {%- if logs -%}
+    {%- for name in logs %}
+    {{ wfa_ensure_change_log(name, target) }};
+    {%- endfor %}
     with removed as (
         delete from {{ target }} where {{ predicate }}
         returning {{ columns }}
     )
-    insert into {{ log }} ({{ columns }}, change)
+    {%- for name in logs[1:] %},
+    logged_{{ loop.index }} as (
+        insert into {{ wfa_change_log_relation(name) }} ({{ columns }}, change)
+        select {{ columns }}, -1 from removed
+    )
+    {%- endfor %}
+    insert into {{ wfa_change_log_relation(logs[0]) }} ({{ columns }}, change)
     select {{ columns }}, -1 from removed;
-    insert into {{ log }} ({{ columns }}, change)
+    {%- for name in logs %}
+    insert into {{ wfa_change_log_relation(name) }} ({{ columns }}, change)
     select {{ columns }}, 1 from {{ arg_dict['temp_relation'] }};
+    {%- endfor %}
     {%- else %}
     delete from {{ target }} where {{ predicate }};
     {%- endif %}

@@ -2,8 +2,9 @@
     tags=['heavy'],
     materialized='incremental',
     incremental_strategy='refresh_replace',
-    change_log='int_executions_summarised_changes',
-    post_hook=["{{ wfa_drop_change_log_when_full('int_executions_summarised_changes') }}"],
+    change_log=['int_executions_changes_hourly', 'int_executions_changes_retention'],
+    post_hook=["{{ wfa_drop_change_log_when_full(['int_executions_changes_hourly',
+                                                  'int_executions_changes_retention']) }}"],
     indexes=[{'columns': ['execution_id'], 'unique': true}, {'columns': ['last_event_at']}]
 ) }}
 
@@ -14,8 +15,9 @@
 -- costs are added in fct_executions, from int_step_outcomes_extracted. Incremental: a window run
 -- re-summarises the executions of the new events, or in a backfill those with an event in the
 -- window (macros/window.sql), and replaces their rows. Every window run logs the rows it
--- replaces and writes (int_executions_summarised_changes, macros/change_log.sql):
--- fct_executions_hourly adds them up.
+-- replaces and writes (macros/change_log.sql), once for each model that adds them up:
+-- fct_executions_hourly (int_executions_changes_hourly) and the retention models
+-- (int_executions_changes_retention).
 with execution_events as (
 
     select

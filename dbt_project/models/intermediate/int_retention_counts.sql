@@ -12,16 +12,18 @@
 -- Retention counts per grain (day, week, month), cohort type, account, cohort and period
 -- number: retained = members active in the period, last_active = members whose last active
 -- period it is (macros/retention_cohorts.sql). A full build counts every member's days.
--- Incremental: a window run first saves the member days that changed (the window's days from
--- the intermediates against those int_retention_member_days holds; that table is brought up
--- to date after this model, from the same saved changes), then adds what the changed members
--- count now less what they counted before.
+-- Incremental: a window run first saves the member days that changed (users: the window's
+-- days against those int_retention_member_days holds; contacts and workflows: the executions
+-- int_executions_summarised logged as replaced and written, against the same; that table is
+-- brought up to date after this model, from the same saved changes), then adds what the
+-- changed members count now less what they counted before.
 {% if is_incremental() %}
     {%- set stored_days = wfa_retention_stored_days() %}
 with day_changes as (
 
     select cohort_type, account_id, member_id, date, change
     from {{ wfa_retention_day_changes_relation() }}
+    where change <> 0
 
 ),
 
@@ -68,7 +70,7 @@ contributions as (
 {% else %}
 with member_days as (
 
-    {{ wfa_retention_member_days(in_window=false) }}
+    {{ wfa_retention_member_days() }}
 
 ),
 

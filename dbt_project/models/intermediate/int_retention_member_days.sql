@@ -1,18 +1,23 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='apply_changes',
-    unique_key=['cohort_type', 'account_id', 'member_id', 'date'],
-    indexes=[{'columns': ['date']}, {'columns': ['member_id', 'account_id', 'cohort_type']}]
+    incremental_strategy='add_counts',
+    unique_key=['member_id', 'account_id', 'cohort_type', 'date'],
+    summed_columns=['occurrences'],
+    indexes=[{'columns': ['date']},
+             {'columns': ['member_id', 'account_id', 'cohort_type', 'date'], 'unique': true}]
 ) }}
 
 -- depends_on: {{ ref('int_retention_counts') }}
--- Each member's active days (macros/retention_cohorts.sql): users, contacts and workflows.
+-- Each member's active days (macros/retention_cohorts.sql): users, contacts and workflows,
+-- with how often each was active that day (occurrences: a contact's or a workflow's
+-- enrolments), so that a change log of executions can tell when a day stops being active.
 -- Built after int_retention_counts, which reads the days as they stood before this run.
--- Incremental: a window run adds and removes the days that changed in it, as
--- int_retention_counts saved them (compared against this table before the run).
+-- Incremental: a window run adds the occurrences that changed in it, as int_retention_counts
+-- saved them (compared against this table before the run); a day whose occurrences come to
+-- zero goes.
 {% if is_incremental() %}
-select cohort_type, account_id, member_id, date, change
+select cohort_type, account_id, member_id, date, occurrences_change as occurrences
 from {{ wfa_retention_day_changes_relation() }}
 {% else %}
-{{ wfa_retention_member_days(in_window=false) }}
+{{ wfa_retention_member_days() }}
 {% endif %}

@@ -5,20 +5,19 @@
 -- goal_achieved in that hour (kept as their total and count, which add up). A row only for
 -- hours with activity. Incremental (strategy add_changes, macros/change_log.sql): a window run
 -- adds up the executions int_executions_summarised logged as replaced (-1) and written (+1),
--- so that its cost follows the changed executions rather than the window's hours, and every
--- hour they count in is corrected, in the window or not.
+-- so that its cost follows the changed executions rather than the window's hours.
 {{ config(
     prefer_hash_aggregates=true,
     materialized='incremental',
     incremental_strategy='add_changes',
-    change_log='int_executions_summarised_changes',
+    change_log='int_executions_changes_hourly',
     recount_window=false,
     unique_key=['account_id', 'workflow_id', 'trigger_type', 'hour'],
     summed_columns=['started', 'completed', 'failed', 'exited', 'goals_achieved',
                     'total_duration_seconds', 'timed_completions'],
     ratio_columns={'average_duration_seconds': ['total_duration_seconds', 'timed_completions']},
     window_column='hour',
-    pre_hook=["{{ wfa_ensure_change_log('int_executions_summarised_changes',
+    pre_hook=["{{ wfa_ensure_change_log('int_executions_changes_hourly',
                                        ref('int_executions_summarised'))
                 if is_incremental() else '' }}"],
     post_hook=["{{ wfa_add_changes_full_build() }}"],
@@ -38,7 +37,7 @@ with executions as (
         {{ seconds_between('enrolled_at', 'ended_at') }} as duration_seconds,
         {% if is_incremental() %}change{% else %}1{% endif %} as change
     {% if is_incremental() %}
-    from {{ wfa_change_log_relation('int_executions_summarised_changes') }}
+    from {{ wfa_change_log_relation('int_executions_changes_hourly') }}
     {% else %}
     from {{ ref('int_executions_summarised') }}
     {% endif %}
