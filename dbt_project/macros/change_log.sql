@@ -1,10 +1,12 @@
 {#- A change log lets a count downstream follow the rows a window run changed rather than re-count
     the window's days, whose rows grow with the history's density, not with the new events.
-    The logged model (config change_log, a table name in its schema) appends, in a run that
-    follows the new events, the rows it replaces (change -1) and those it writes (change 1); a
-    model counting from it (strategy `add_changes`) adds them up and empties the log in the
-    same transaction. A full build of the logged model drops the log: what it held is then
-    part of the rebuilt table, which its counting model re-counts in the same full refresh. -#}
+    The logged model (config change_log: a table name, or a list, one log for each model that
+    counts from it) appends, in a run that follows the new events (int_executions_summarised:
+    in every window run), the rows it replaces (change -1) and those it writes (change 1); a
+    model counting from it (strategy `add_changes`, or the retention models) adds them up and
+    empties its log in the same transaction. A full build of the logged model drops its logs:
+    what they held is then part of the rebuilt table, which the counting models re-count in the
+    same full refresh. -#}
 
 {#- A change log: a table of the intermediate schema, whichever model reads it. -#}
 {% macro wfa_change_log_relation(name) -%}

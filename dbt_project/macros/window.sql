@@ -118,9 +118,10 @@
     steps: a run that follows the new events replaces the rows of the executions it
     re-summarises (all of each one's rows, whatever day they fall on; with config replace_key,
     columns beginning with execution_id, only the rows of the keys it wrote; with config
-    change_log, a log's name or a list, both logged: macros/change_log.sql); any other window run the rows of its days
-    (config window_column, a date), as `window_replace`, or, for a table without one (whose
-    rows are exactly the executions a run re-summarises), again those of its executions. -#}
+    change_log, a log's name or a list, both logged: macros/change_log.sql); any other window
+    run the rows of its days (config window_column, a date), as `window_replace`, or, for a
+    table without one (whose rows are exactly the executions a run re-summarises), again those
+    of its executions. -#}
 {% macro get_incremental_refresh_replace_sql(arg_dict) -%}
     {%- if wfa_follows_new_events() or config.get('window_column') is none -%}
     {%- set source = arg_dict['temp_relation'] -%}
