@@ -10,9 +10,12 @@ executions (and users) the history of the small one. For each warehouse: load th
 full refresh (`dbt run --full-refresh`), a vacuum and a checkpoint, load the increment, then
 the incremental refresh of every model over the window the watermark gives (plan + `dbt run`,
 the window in the environment as the platform passes it), three times from a copy of the same
-state: the median counts. Then, on the large one, a backfill of its last 90 days (`dbt run`
-over the window) against a full refresh, and retention purges of its oldest day and of its
-oldest 30 days.
+state: the median counts. The two warehouses' refreshes alternate (small, large, small...),
+each warehouse with its own dbt target folder (no parse when they switch), so that a drift of
+the machine's speed, which moved one warehouse's median by 10 % between runs of this script,
+weighs on both alike. Then, on the large one, a backfill of its last 90 days (`dbt run` over
+the window) against a full refresh, and retention purges of its oldest day and of its oldest 30
+days.
 Targets: incremental refresh on 10 million events <= 10 s; large / small <= 1.5.
 """
 
@@ -33,7 +36,7 @@ import psycopg  # noqa: E402
 from assets.ingestion import load_files  # noqa: E402
 from assets.sample_data import generate  # noqa: E402
 from bench.common import (  # noqa: E402
-    bench_database, drop_copy, restore_copy, save_copy, scratch_dir, timed)
+    bench_databases, drop_copy, restore_copy, save_copy, scratch_dir, timed)
 from orchestration import incremental, retention  # noqa: E402
 from orchestration.runtime import dbt_command  # noqa: E402
 
@@ -67,7 +70,8 @@ def sample_history(files: list[Path], share: float, out: Path) -> list[Path]:
     return written
 
 
-def refresh_run(settings, times: dict, label: str, increment: Path) -> incremental.Window:
+def refresh_run(settings, times: dict, label: str, increment: Path,
+                env: dict[str, str]) -> incremental.Window:
     with psycopg.connect(settings.warehouse_url, autocommit=True) as conn:
         incremental.record(conn, incremental.plan(conn, overlap_seconds=0))
     (loaded,) = load_files(settings.warehouse_url, [increment])
@@ -76,13 +80,34 @@ def refresh_run(settings, times: dict, label: str, increment: Path) -> increment
         with timed(f"{label} plan", times):
             window = incremental.plan(conn, overlap_seconds=0)
     with timed(f"{label} incremental", times):
-        dbt(settings, "run", env=incremental.dbt_environment(window.dbt_vars()))
+        dbt(settings, "run", env={**env, **incremental.dbt_environment(window.dbt_vars())})
     total = times[f"{label} plan"] + times[f"{label} incremental"]
     print(f"{label}: increment of {loaded.loaded:,} new events; window {window.start} to "
           f"{window.end} ({window.days} days); plan {times[f'{label} plan']:.2f} s + dbt run "
-          f"{times[f'{label} incremental']:.1f} s = {total:.1f} s")
+          f"{times[f'{label} incremental']:.1f} s = {total:.1f} s", flush=True)
     times[f"{label} total"] = total
     return window
+
+
+def build(settings, folder: Path, paths: list[Path], label: str, times: dict,
+          env: dict[str, str]) -> None:
+    """History loaded, a full refresh, then the steady state of a warehouse between refreshes."""
+    for table in REFERENCE:
+        load_files(settings.warehouse_url, [folder / f"{table}.jsonl"], table)
+    results = load_files(settings.warehouse_url, paths)
+    with psycopg.connect(settings.warehouse_url, autocommit=True) as conn:
+        conn.execute("vacuum analyze raw.events")
+    dbt(settings, "parse", "--quiet", env=env)
+    with timed(f"{label} full", times):
+        dbt(settings, "run", "--full-refresh", env=env)
+    print(f"{label}: {sum(r.loaded for r in results):,} events; full refresh "
+          f"{times[f'{label} full']:.1f} s", flush=True)
+    # autovacuum and the checkpointer's steady state (tables just built whole have no
+    # visibility map, and their first reader would set every hint bit; the refresh would also
+    # flush the full build's pages)
+    with psycopg.connect(settings.warehouse_url, autocommit=True) as conn:
+        conn.execute("vacuum analyze")
+        conn.execute("checkpoint")
 
 
 def main() -> None:
@@ -102,63 +127,56 @@ def main() -> None:
     small_history = sample_history(history, args.small_share, folder / "small_history")
 
     times: dict[str, float] = {}
-    for label, paths in (("small", small_history), ("large", history)):
-        with bench_database() as settings:
-            for table in REFERENCE:
-                load_files(settings.warehouse_url, [folder / f"{table}.jsonl"], table)
-            results = load_files(settings.warehouse_url, paths)
-            with psycopg.connect(settings.warehouse_url, autocommit=True) as conn:
-                conn.execute("vacuum analyze raw.events")
-            dbt(settings, "parse", "--quiet")
-            with timed(f"{label} full", times):
-                dbt(settings, "run", "--full-refresh")
-            print(f"{label}: {sum(r.loaded for r in results):,} events; full refresh "
-                  f"{times[f'{label} full']:.1f} s")
-            # the steady state autovacuum and the checkpointer give a warehouse between
-            # refreshes (tables just built whole have no visibility map, and their first reader
-            # would set every hint bit; the refresh would also flush the full build's pages)
-            with psycopg.connect(settings.warehouse_url, autocommit=True) as conn:
-                conn.execute("vacuum analyze")
-                conn.execute("checkpoint")
-            # the median of --repeats refreshes, each from a copy of the same state: one run
-            # on two cores varies by 15-25 %
-            copy = save_copy(settings) if args.repeats > 1 else None
-            totals = []
-            try:
-                for attempt in range(args.repeats):
+    histories = {"small": small_history, "large": history}
+    with bench_databases(2) as databases:
+        warehouses = dict(zip(histories, databases))
+        # each warehouse its own dbt target folder: dbt parses again whenever the profile
+        # (the database) changes from one invocation to the next in the same folder
+        envs = {label: {"DBT_TARGET_PATH": str(folder / f"target-{label}")}
+                for label in warehouses}
+        for label, settings in warehouses.items():
+            build(settings, folder, histories[label], label, times, envs[label])
+        copies = {label: save_copy(settings) for label, settings in warehouses.items()}
+        totals: dict[str, list[float]] = {label: [] for label in warehouses}
+        try:
+            for attempt in range(args.repeats):
+                for label, settings in warehouses.items():
                     if attempt:
-                        restore_copy(settings, copy)
-                    window = refresh_run(settings, times, label, increment)
-                    totals.append(times[f"{label} total"])
-            finally:
-                if copy:
-                    drop_copy(settings, copy)
-            times[f"{label} total"] = statistics.median(totals)
-            print(f"{label}: refreshes {', '.join(f'{t:.1f}' for t in totals)} s; median "
-                  f"{times[f'{label} total']:.1f} s")
+                        restore_copy(settings, copies[label])
+                    window = refresh_run(settings, times, label, increment, envs[label])
+                    totals[label].append(times[f"{label} total"])
+        finally:
+            for label, settings in warehouses.items():
+                drop_copy(settings, copies[label])
+        for label in warehouses:
+            times[f"{label} total"] = statistics.median(totals[label])
+            print(f"{label}: refreshes {', '.join(f'{t:.1f}' for t in totals[label])} s; "
+                  f"median {times[f'{label} total']:.1f} s")
+        ratios = [large / small for small, large in zip(totals["small"], totals["large"])]
+        print(f"large / small, refresh by refresh: {', '.join(f'{r:.2f}' for r in ratios)}")
 
-            if label == "large":
-                start = window.end - dt.timedelta(days=89)
-                with timed("backfill", times):
-                    dbt(settings, "run", env=incremental.dbt_environment(
-                        {"wfa_window_start": start.isoformat(),
-                         "wfa_window_end": window.end.isoformat()}))
-                with timed("full again", times):
-                    dbt(settings, "run", "--full-refresh")
-                print(f"backfill of 90 days ({start} to {window.end}): {times['backfill']:.1f} s; "
-                      f"full refresh of the same data: {times['full again']:.1f} s")
-                # retention: a purge of the oldest day, as the daily job does, then of a month
-                first = window.end - dt.timedelta(days=args.days)
-                with psycopg.connect(settings.warehouse_url, autocommit=True) as conn:
-                    for days in (1, 30):
-                        horizons = retention.Horizons(first + dt.timedelta(days=days),
-                                                      first - dt.timedelta(days=365))
-                        with timed(f"purge {days}", times):
-                            counts = retention.purge(conn, horizons)
-                        print(f"retention purge of {days} day(s) before "
-                              f"{horizons.detail_before}: {counts['raw.events']:,} raw events, "
-                              f"{sum(counts.values()):,} rows in all, in "
-                              f"{times[f'purge {days}']:.1f} s")
+        settings, env = warehouses["large"], envs["large"]
+        start = window.end - dt.timedelta(days=89)
+        with timed("backfill", times):
+            dbt(settings, "run", env={**env, **incremental.dbt_environment(
+                {"wfa_window_start": start.isoformat(),
+                 "wfa_window_end": window.end.isoformat()})})
+        with timed("full again", times):
+            dbt(settings, "run", "--full-refresh", env=env)
+        print(f"backfill of 90 days ({start} to {window.end}): {times['backfill']:.1f} s; "
+              f"full refresh of the same data: {times['full again']:.1f} s")
+        # retention: a purge of the oldest day, as the daily job does, then of a month
+        first = window.end - dt.timedelta(days=args.days)
+        with psycopg.connect(settings.warehouse_url, autocommit=True) as conn:
+            for days in (1, 30):
+                horizons = retention.Horizons(first + dt.timedelta(days=days),
+                                              first - dt.timedelta(days=365))
+                with timed(f"purge {days}", times):
+                    counts = retention.purge(conn, horizons)
+                print(f"retention purge of {days} day(s) before "
+                      f"{horizons.detail_before}: {counts['raw.events']:,} raw events, "
+                      f"{sum(counts.values()):,} rows in all, in "
+                      f"{times[f'purge {days}']:.1f} s")
 
     print(f"incremental refresh, large (median): {times['large total']:.1f} s (target <= 10 s); "
           f"large / small: {times['large total'] / times['small total']:.2f} (target <= 1.5)")

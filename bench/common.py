@@ -23,21 +23,32 @@ BENCH_PORT = int(os.environ.get("WFA_BENCH_PORT", "54339"))  # another port when
 def bench_database(keep: bool = False):
     """A fresh, migrated database: on WFA_DATABASE_URL's server if set, else on an embedded
     server of the benchmarks' own (bench/out), stopped afterwards."""
+    with bench_databases(1, keep=keep) as (settings,):
+        yield settings
+
+
+@contextmanager
+def bench_databases(count: int, keep: bool = False):
+    """`count` fresh, migrated databases on one server (as bench_database)."""
     external = os.environ.get("WFA_DATABASE_URL")
     server = Settings(home=BENCH_HOME, port=BENCH_PORT, database_url=external)
     if server.embedded:
         warehouse.start(server)
-    name = f"wfa_bench_{uuid.uuid4().hex[:8]}"
+    names = [f"wfa_bench_{uuid.uuid4().hex[:8]}" for _ in range(count)]
     with psycopg.connect(server.maintenance_url, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    settings = Settings(database_url=with_database(server.maintenance_url, name))
-    migrate.migrate(settings.warehouse_url)
+        for name in names:
+            conn.execute(f'create database "{name}"')
+    databases = [Settings(database_url=with_database(server.maintenance_url, name))
+                 for name in names]
+    for settings in databases:
+        migrate.migrate(settings.warehouse_url)
     try:
-        yield settings
+        yield databases
     finally:
         if not keep:
             with psycopg.connect(server.maintenance_url, autocommit=True) as conn:
-                conn.execute(f'drop database if exists "{name}" with (force)')
+                for name in names:
+                    conn.execute(f'drop database if exists "{name}" with (force)')
         if server.embedded:
             warehouse.stop(server)
 
