@@ -36,8 +36,9 @@
 
 {#- Custom incremental strategy `add_changes`, for counts kept from a change log (config
     change_log, the log's name; unique_key, a list; summed_columns, a list; window_column, a
-    date or a timestamptz, indexed; ratio_columns, optional, each the ratio of two summed
-    columns, as a map of [numerator, denominator]). The model's rows are the log's changes
+    date or a timestamptz, indexed; optional: ratio_columns, each the ratio of two summed
+    columns, as a map of [numerator, denominator]; least_columns, kept as the least value
+    added; kept_columns, values of the key that a new row brings). The model's rows are the log's changes
     added up per key, and, in a window run that does not follow the new events (a backfill, a
     partition), also the window's days counted again whole (the logged model then rewrote
     those days without logging; not with recount_window=false, for a log written by every
@@ -54,11 +55,12 @@
     {%- if config.get('recount_window', true) and not wfa_follows_new_events() %}
     delete from {{ target }} where {{ wfa_in_window_dates(window_column) }};
     {%- endif %}
-    {{ wfa_add_rows(target, source, keys, sums, config.get('ratio_columns', {})) }};
+    {{ wfa_add_rows(target, source, keys, sums, config.get('ratio_columns', {}),
+                    config.get('least_columns', []), config.get('kept_columns', [])) }};
     delete from {{ target }}
     where {{ window_column }} = any(array(select distinct {{ window_column }} from {{ source }}))
         {%- for column in sums %}
-        and {{ column }} = 0
+        and coalesce({{ column }}, 0) = 0
         {%- endfor %};
     truncate {{ wfa_change_log_relation(config.require('change_log')) }}
 {%- endmacro %}

@@ -226,9 +226,10 @@
 {#- The rows of `source` added to those of `target` with the same `keys` (a unique index on
     them resolves the conflicts), column by column of `sums`; rows of new keys inserted. Each
     of `ratios` (column: [numerator, denominator], two of `sums`) is computed again from the
-    added sums (null over a zero denominator); a new row brings its own. -#}
-{% macro wfa_add_rows(target, source, keys, sums, ratios={}) -%}
-    {%- set columns = keys + sums + (ratios.keys() | list) -%}
+    added sums (null over a zero denominator); each of `least` becomes the least of the two
+    values; `kept` are left as they are. A new row brings its own of all of these. -#}
+{% macro wfa_add_rows(target, source, keys, sums, ratios={}, least=[], kept=[]) -%}
+    {%- set columns = keys + sums + (ratios.keys() | list) + least + kept -%}
     {%- set assignments = [] -%}
     {%- for column in sums -%}
         {%- do assignments.append(column ~ ' = ' ~ target.identifier ~ '.' ~ column
@@ -238,6 +239,10 @@
         {%- do assignments.append(column ~ ' = (' ~ target.identifier ~ '.' ~ parts[0]
             ~ ' + excluded.' ~ parts[0] ~ ') / nullif(' ~ target.identifier ~ '.' ~ parts[1]
             ~ ' + excluded.' ~ parts[1] ~ ', 0)') -%}
+    {%- endfor -%}
+    {%- for column in least -%}
+        {%- do assignments.append(column ~ ' = least(' ~ target.identifier ~ '.' ~ column
+                                  ~ ', excluded.' ~ column ~ ')') -%}
     {%- endfor -%}
     insert into {{ target }} ({{ columns | join(', ') }})
     select {{ columns | join(', ') }} from {{ source }}

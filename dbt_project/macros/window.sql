@@ -142,12 +142,14 @@
     carry its received_at: a run that follows the new events replaces the rows of the events
     received in its range (config window_column, a date, keeps it to the window, as the model
     does), so only the new events are read and written; events it had already stored (the
-    plan re-reads a few minutes before the watermark) are replaced, never doubled. Any other
-    window run replaces the rows of its days, as `window_replace`. -#}
+    plan re-reads a few minutes before the watermark) are replaced, never doubled (with config
+    change_log, both logged: macros/change_log.sql). Any other window run replaces the rows of
+    its days, as `window_replace`. -#}
 {% macro get_incremental_received_replace_sql(arg_dict) -%}
     {%- if wfa_follows_new_events() -%}
     {{ wfa_replace_rows(arg_dict, wfa_is_new_event('received_at') ~ ' and '
-                       ~ wfa_in_window_dates(config.require('window_column'))) }}
+                       ~ wfa_in_window_dates(config.require('window_column')),
+                       config.get('change_log')) }}
     {%- else -%}
     {{ get_incremental_window_replace_sql(arg_dict) }}
     {%- endif -%}

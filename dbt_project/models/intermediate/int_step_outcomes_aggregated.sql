@@ -2,16 +2,65 @@
 -- of the event and error type: the event-dated counts, durations and costs the daily marts add
 -- up. Failures are kept apart per execution (failed_execution_id) so that fct_errors_daily can
 -- count the executions an error affected; every other row has a null failed_execution_id. The
--- step's type and action type come from its version's definition.
+-- step's type and action type come from its version's definition. Durations are summed as
+-- numeric (0 where none is known: durations says how many are). Incremental (strategy
+-- add_changes, macros/change_log.sql): a run that follows the new events adds up the events
+-- int_step_outcomes_extracted logged as replaced (-1) and written (+1), so that its cost
+-- follows the new events rather than the window's days (an event is never changed, so a
+-- replaced one is written again as it was, and the least error message of a key stays the
+-- least); any other window run (a backfill, a partition) counts the window's days again whole,
+-- and adds the logged changes of other days.
 {{ config(
     prefer_hash_aggregates=true,
     materialized='incremental',
-    incremental_strategy='window_replace',
+    incremental_strategy='add_changes',
+    change_log='int_step_outcomes_changes',
+    unique_key=['account_id', 'workflow_id', 'workflow_version', 'step_id', 'occurred_date',
+                'error_type', 'failed_execution_id'],
+    summed_columns=['outcomes', 'failures', 'duration_ms', 'durations', 'credits', 'cost_usd'],
+    least_columns=['sample_error_message'],
+    kept_columns=['step_type', 'action_type'],
     window_column='occurred_date',
+    pre_hook=["{{ wfa_ensure_change_log('int_step_outcomes_changes',
+                                       ref('int_step_outcomes_extracted'))
+                if is_incremental() else '' }}"],
+    post_hook=["{{ wfa_add_changes_full_build() }}"],
     indexes=[{'columns': ['occurred_date']}, {'columns': ['failed_execution_id']}]
 ) }}
+{%- set log = wfa_change_log_relation('int_step_outcomes_changes') if is_incremental() else none %}
 
-with aggregated as (
+with outcomes as (
+
+    select
+        account_id, workflow_id, workflow_version, step_id, occurred_date, is_failure,
+        execution_id, error_type, error_message, duration_ms, credits, cost_usd,
+        {% if is_incremental() and wfa_follows_new_events() %}0{% else %}1{% endif %} as change
+    from {{ ref('int_step_outcomes_extracted') }}
+    {% if is_incremental() and wfa_follows_new_events() %}
+    where false
+    {% else %}
+    where {{ wfa_when_incremental(wfa_in_window_dates('occurred_date')) }}
+    {% endif %}
+    {% if log is not none %}
+    union all
+    select
+        account_id, workflow_id, workflow_version, step_id, occurred_date, is_failure,
+        execution_id, error_type, error_message, duration_ms, credits, cost_usd, change
+    from {{ log }}
+    where true
+        {%- if not wfa_follows_new_events() %}
+        and not {{ wfa_in_window_dates('occurred_date') }}
+        {%- endif %}
+        {%- set horizon = wfa_retention_horizon() %}
+        {%- if horizon is not none %}
+        -- (a purged day's counts are gone with its details; nothing is added back)
+        and occurred_date >= date '{{ horizon }}'
+        {%- endif %}
+    {% endif %}
+
+),
+
+aggregated as (
 
     select
         account_id,
@@ -21,15 +70,14 @@ with aggregated as (
         occurred_date,
         error_type,
         case when is_failure then execution_id end as failed_execution_id,
-        count(*) as outcomes,
-        count(*) filter (where is_failure) as failures,
-        sum(duration_ms) as duration_ms,
-        count(duration_ms) as durations,
-        sum(credits) as credits,
-        sum(cost_usd) as cost_usd,
+        sum(change)::bigint as outcomes,
+        coalesce(sum(change) filter (where is_failure), 0)::bigint as failures,
+        coalesce(sum(change * duration_ms), 0) as duration_ms,
+        sum(change * (duration_ms is not null)::int)::bigint as durations,
+        sum(change * credits) as credits,
+        sum(change * cost_usd) as cost_usd,
         min(error_message) as sample_error_message
-    from {{ ref('int_step_outcomes_extracted') }}
-    where {{ wfa_when_incremental(wfa_in_window_dates('occurred_date')) }}
+    from outcomes
     group by 1, 2, 3, 4, 5, 6, 7
 
 ),
@@ -63,3 +111,8 @@ left join definitions
     on aggregated.workflow_id = definitions.workflow_id
     and aggregated.workflow_version = definitions.workflow_version
     and aggregated.step_id = definitions.step_id
+{% if is_incremental() %}
+-- changes that cancel out (an event replaced by itself) add nothing
+where aggregated.outcomes <> 0 or aggregated.failures <> 0 or aggregated.duration_ms <> 0
+    or aggregated.durations <> 0 or aggregated.credits <> 0 or aggregated.cost_usd <> 0
+{% endif %}

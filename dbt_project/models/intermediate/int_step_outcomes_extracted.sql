@@ -3,6 +3,8 @@
     materialized='incremental',
     incremental_strategy='received_replace',
     window_column='occurred_date',
+    change_log='int_step_outcomes_changes',
+    post_hook=["{{ wfa_drop_change_log_when_full('int_step_outcomes_changes') }}"],
     indexes=[{'columns': ['occurred_date']}, {'columns': ['execution_id']},
              {'columns': ['received_at'], 'type': 'brin'}]
 ) }}
@@ -14,6 +16,8 @@
 -- narrow because they all scan it. A row depends on its own event alone, so a run that follows
 -- the new events writes theirs and touches no other (received_at, in the order of loading, is
 -- indexed by block range for that); any other window run rewrites its days (macros/window.sql).
+-- The rows a run that follows the new events replaces and writes are logged
+-- (int_step_outcomes_changes, macros/change_log.sql): int_step_outcomes_aggregated adds them up.
 select
     execution_id,
     account_id,
