@@ -38,11 +38,11 @@
     change_log, the log's name; unique_key, a list; summed_columns, a list; window_column, a
     date or a timestamptz, indexed; optional: ratio_columns, each the ratio of two summed
     columns, as a map of [numerator, denominator]; least_columns, kept as the least value
-    added; kept_columns, values of the key that a new row brings). The model's rows are the log's changes
-    added up per key, and, in a window run that does not follow the new events (a backfill, a
-    partition), also the window's days counted again whole (the logged model then rewrote
-    those days without logging; not with recount_window=false, for a log written by every
-    window run). Such a run first deletes the window's rows; then every row is added to the
+    added; kept_columns, values of the key that a new row brings). The model's rows are the
+    log's changes added up per key, and, in a window run that does not follow the new events
+    (a backfill, a partition), also the window's days counted again whole (the logged model
+    then rewrote those days without logging; not with recount_window=false, for a log written
+    by every window run). Such a run first deletes the window's rows; then every row is added to the
     target's row of its key (a unique index with nulls not distinct, as keys may hold nulls),
     its ratios computed again from the sums; rows whose sums all come to zero go; the log is
     emptied. -#}
