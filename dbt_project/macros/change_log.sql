@@ -65,6 +65,21 @@
     truncate {{ wfa_change_log_relation(config.require('change_log')) }}
 {%- endmacro %}
 
+{#- The rows of a change log (date_column, a date) that a counting model adds up: in a run that
+    counts the window's days again whole, only those of other days; never those before the
+    retention horizon (a purged day's counts are gone with its details: nothing is added
+    back). -#}
+{% macro wfa_logged_changes_to_add(date_column) -%}
+    true
+    {%- if not wfa_follows_new_events() %}
+    and not {{ wfa_in_window_dates(date_column) }}
+    {%- endif %}
+    {%- set horizon = wfa_retention_horizon() %}
+    {%- if horizon is not none %}
+    and {{ date_column }} >= date '{{ horizon }}'
+    {%- endif %}
+{%- endmacro %}
+
 {#- Post-hook of a model of strategy `add_changes`: after a full build, the unique index its
     additions resolve conflicts on (config unique_key), with nulls not distinct, since a key
     column may hold nulls; and the log goes, as everything in it is now counted. -#}

@@ -44,15 +44,7 @@ with step_entries as (
     select execution_id, account_id, workflow_id, workflow_version, step_id, date, flags,
         duration_ms, change
     from {{ log }}
-    where true
-        {%- if not wfa_follows_new_events() %}
-        and not {{ wfa_in_window_dates('date') }}
-        {%- endif %}
-        {%- set horizon = wfa_retention_horizon() %}
-        {%- if horizon is not none %}
-        -- (a purged day's counts are gone with its details; nothing is added back)
-        and date >= date '{{ horizon }}'
-        {%- endif %}
+    where {{ wfa_logged_changes_to_add('date') }}
     {% endif %}
 
 ),

@@ -47,15 +47,7 @@ with outcomes as (
         account_id, workflow_id, workflow_version, step_id, occurred_date, is_failure,
         execution_id, error_type, error_message, duration_ms, credits, cost_usd, change
     from {{ log }}
-    where true
-        {%- if not wfa_follows_new_events() %}
-        and not {{ wfa_in_window_dates('occurred_date') }}
-        {%- endif %}
-        {%- set horizon = wfa_retention_horizon() %}
-        {%- if horizon is not none %}
-        -- (a purged day's counts are gone with its details; nothing is added back)
-        and occurred_date >= date '{{ horizon }}'
-        {%- endif %}
+    where {{ wfa_logged_changes_to_add('occurred_date') }}
     {% endif %}
 
 ),
