@@ -43,7 +43,7 @@ with step_events as (
             as outcome_flag,
         -- time in step: duration_ms of the step.completed / step.failed; milliseconds, whole
         -- or fractional, are exact in float8
-        case when event_type in ('step.completed', 'step.failed') then duration_ms::float8 end
+        case when event_type in ('step.completed', 'step.failed') then duration_ms_float8 end
             as duration_ms
         {%- if wfa_follows_new_events() %},
         {{ is_new_event }} as is_new

@@ -60,7 +60,7 @@ aggregated as (
         flags,
         case when flags & 5 = 0 then execution_id end as unfinished_execution_id,
         sum(change)::bigint as step_executions,
-        coalesce(sum(change * duration_ms::numeric), 0) as duration_ms,
+        {{ exact_float_sum('duration_ms', 'change') }} as duration_ms,
         sum(change * (duration_ms is not null)::int)::bigint as timed
     from step_entries
     group by 1, 2, 3, 4, 5, 6, 7

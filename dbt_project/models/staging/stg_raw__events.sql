@@ -22,8 +22,10 @@ select
     properties ->> 'experiment_id' as experiment_id,
     properties ->> 'variant' as variant,
 
-    -- step.completed / step.failed (duration_ms also on user.activity)
+    -- step.completed / step.failed (duration_ms also on user.activity); also as float8, read
+    -- straight from the text (the same value as duration_ms::float8, without parsing a numeric)
     (properties ->> 'duration_ms')::numeric as duration_ms,
+    (properties ->> 'duration_ms')::float8 as duration_ms_float8,
     (properties ->> 'credits')::numeric as credits,
     (properties ->> 'cost_usd')::numeric as cost_usd,
 
