@@ -1,0 +1,111 @@
+"""The validator's one-pass fast path against its rule-by-rule path (assets/ingestion/validate.py):
+wherever the fast path answers, it answers exactly as the checked path does."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from assets.ingestion.validate import Rejected, _checked_copy_line, _plain_copy_line, event_to_copy_line
+from assets.sample_data import generate
+from tests.test_ingestion import BAD_LINES, enrolled
+
+
+def checked(event):
+    try:
+        return _checked_copy_line(event)
+    except Rejected as reason:
+        return f"rejected: {reason}"
+
+
+def step(event_id: str, **overrides) -> dict:
+    return {**enrolled(event_id), "event_type": "step.completed", "step_id": "s1",
+            "properties": {"duration_ms": 120, "credits": 1, "cost_usd": 0.002}, **overrides}
+
+
+EDGE_CASES = [
+    *[line for line, _ in BAD_LINES if isinstance(line, dict)],
+    enrolled("e1"),
+    step("e2"),
+    step("e3", properties={}),
+    step("e4", properties=None),
+    step("e5", properties=[]),
+    step("e6", step_id=0),  # a falsy id that is not a string
+    step("e7", step_id=7),
+    step("e8", contact_id=""),
+    step("e9", workflow_version=0),
+    step("e10", workflow_version=2**31),
+    step("e11", workflow_version=3.0),
+    step("e12", workflow_version="3"),
+    step("e13", workflow_version=None),
+    {**step("e14"), "event_type": "user.activity", "workflow_version": None, "user_id": "u1"},
+    {**step("e15"), "event_type": "user.activity", "workflow_version": "", "user_id": "u1"},
+    step("e16", occurred_at="2026-09-01 10:00:00.123456+02:00"),
+    step("e17", occurred_at="2026-09-01T10:00:00"),
+    step("e18", occurred_at="2026-09-01"),
+    step("e19", occurred_at="2026-02-30T10:00:00Z"),
+    step("e20", occurred_at="\u0662\u0660\u0662\u0666-09-01T10:00:00Z"),  # Arabic-Indic digits
+    step("e21", execution_id="x\ty"),
+    step("e22", execution_id="back\\slash"),
+    step("e23", properties={"error_message": "line\nbreak", "error_type": "api_timeout"}),
+    step("e24", properties={"error_message": "nul \u0000"}),
+    step("e25", properties={"error_type": ["api_timeout"]}),
+    step("e26", properties={"duration_ms": float("inf")}),
+    step("e27", properties={"duration_ms": True}),
+    step("e28", properties={"duration_ms": None, "credits": 0}),
+    step("e29", properties={"enrollment_source": "bulk", "resource": {"nested": [1, 2]}}),
+    step("e30", account_id=["acc"]),
+    {**step("e31"), "event_type": ""},
+    {**step("e32"), "event_type": ["step.completed"]},
+    {**step("e33"), "event_id": 12345},
+]
+
+
+@pytest.mark.parametrize("event", EDGE_CASES, ids=lambda e: str(e.get("event_id")))
+def test_the_fast_path_answers_as_the_checked_path_or_leaves_the_event_to_it(event):
+    expected = checked(event)
+    fast = _plain_copy_line(event)
+    if fast is not None:
+        assert fast == expected
+    try:
+        outcome = event_to_copy_line(event)
+    except Rejected as reason:
+        outcome = f"rejected: {reason}"
+    assert outcome == expected
+
+
+def test_the_fast_path_takes_the_plain_events_and_leaves_the_odd_ones():
+    taken = {e["event_id"] for e in EDGE_CASES if _plain_copy_line(e) is not None}
+    assert taken == {"e1", "e2", "e3", "e4", "e8", "e9", "e14", "e16", "e23", "e28", "e29"}
+
+
+def test_an_enumerated_property_that_is_not_a_string_is_rejected_with_its_reason():
+    with pytest.raises(Rejected, match=r"properties.error_type has an unknown value: \['api_timeout'\]"):
+        event_to_copy_line(step("x", properties={"error_type": ["api_timeout"]}))
+
+
+def test_digits_of_other_scripts_never_reach_postgresql_as_sent():
+    outcome = checked(step("x", occurred_at="\u0662\u0660\u0662\u0666-09-01T10:00:00Z"))
+    assert isinstance(outcome, str) or outcome[1].split("\t")[2] == "2026-09-01T10:00:00+00:00"
+
+
+def test_the_fast_path_agrees_on_a_generated_data_set_and_takes_nearly_all_of_it(tmp_path):
+    generate(tmp_path, events=20_000, days=3, seed=7, malformed_rate=0.02)
+    decoded = []
+    for path in sorted((tmp_path / "events").glob("*.jsonl")):
+        for raw in path.read_bytes().splitlines():
+            try:
+                decoded.append(orjson.loads(raw))
+            except orjson.JSONDecodeError:
+                continue
+    assert len(decoded) > 20_000
+    fast_answers = 0
+    for event in decoded:
+        fast = _plain_copy_line(event) if isinstance(event, dict) else None
+        if fast is not None:
+            fast_answers += 1
+            assert fast == checked(event)
+    accepted = sum(1 for event in decoded if not isinstance(checked(event), str))
+    # every valid generated event is plain, every malformed one is left to the checked path
+    assert fast_answers == accepted
+    assert accepted < len(decoded)
