@@ -157,6 +157,60 @@ def test_concurrent_loads_of_the_same_events_store_each_once(warehouse, tmp_path
     assert query(warehouse, "select count(*) as n from raw.events") == [{"n": 3000}]
 
 
+def test_a_load_into_an_empty_table_looks_up_only_the_ids_it_may_have_offered(
+        warehouse, tmp_path, monkeypatch):
+    from assets.ingestion import loader
+
+    looked_up = []
+    real_lookup = loader._lookup_query
+
+    def counting_lookup(event_ids):
+        looked_up.extend(event_ids)
+        return real_lookup(event_ids)
+
+    monkeypatch.setattr(loader, "_lookup_query", counting_lookup)
+    # the second file starts with 40 repeats of the first (another time, so the kept copy
+    # shows), then new events, then a repeat of one of its own; without the filter, the chunk
+    # of the first repeats would make every later id be looked up
+    first = write_lines(tmp_path / "a.jsonl", [enrolled(f"s{i:03d}") for i in range(400)])
+    second = write_lines(tmp_path / "b.jsonl", [
+        *[enrolled(f"s{i:03d}", occurred_at="2026-09-02T00:00:00Z") for i in range(0, 400, 10)],
+        *[enrolled(f"t{i:03d}") for i in range(200)],
+        enrolled("t000", occurred_at="2026-09-02T00:00:00Z"),
+    ])
+    results = load_files(warehouse.warehouse_url, [first, second], chunk_rows=50)
+
+    assert [(r.rows_read, r.loaded, r.duplicates) for r in results] == [(400, 400, 0),
+                                                                        (241, 200, 41)]
+    # only repeats were looked up (t000's first copy may still be in flight: then it is set
+    # aside without a lookup), never one of the 600 new ids
+    assert {i for i in looked_up} <= {f"s{i:03d}" for i in range(0, 400, 10)} | {"t000"}
+    assert len(looked_up) >= 40
+    assert query(warehouse, "select count(*) as n, max(occurred_at) as last from raw.events") == [
+        {"n": 600, "last": datetime(2026, 9, 1, 10, tzinfo=timezone.utc)}]
+
+
+def test_concurrent_first_loads_store_each_event_once(warehouse, tmp_path):
+    # each load starts on an empty table, so each offers its ids without looking them up: the
+    # primary key catches what the other stored meanwhile
+    events = [enrolled(f"f{i}") for i in range(3000)]
+    paths = [write_lines(tmp_path / f"first{i}.jsonl", events) for i in range(3)]
+    results = []
+
+    def load(path):
+        results.extend(load_files(warehouse.warehouse_url, [path], chunk_rows=500))
+
+    threads = [threading.Thread(target=load, args=(p,)) for p in paths]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(r.loaded for r in results) == 3000
+    assert sum(r.duplicates for r in results) == 6000
+    assert all(r.balanced for r in results)
+    assert query(warehouse, "select count(*) as n from raw.events") == [{"n": 3000}]
+
+
 def test_parallel_writers_keep_the_first_copy_of_a_repeat_in_a_later_chunk(warehouse, tmp_path):
     # Chunks of 10 stored by 4 writers side by side: each event's repeat (another time) falls in
     # the next chunk, often while the first copy's chunk is still being written.

@@ -11,7 +11,7 @@ import bisect
 import itertools
 import threading
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,6 +25,7 @@ from assets.ingestion.deferred_indexes import deferred_indexes
 from assets.ingestion.pipeline import gc_paused, prefetch
 from assets.ingestion.parallel import parsed_files, parser_pool, worth_parallel
 from assets.ingestion.readers import file_format, raw_text, read_rows
+from assets.ingestion.seen_ids import SeenIds
 from assets.ingestion.reference import REFERENCE_TABLES
 from assets.ingestion.validate import COPY_COLUMNS, ParsedChunk, Rejected, copy_escape, validate_chunk
 
@@ -78,17 +79,26 @@ def iter_load(url: str, paths: Iterable[Path | str], table: str = "events",
     """Load every file (folders expand to their files), yielding each file's outcome as it
     finishes; a file that cannot be read is reported and the others still load."""
     files = expand_paths(paths)
-    with events_parser(files, table) as pool, deferred_indexes(url, _events_bytes(files, table)):
+    load_bytes = _events_bytes(files, table)
+    with events_parser(files, table) as pool, deferred_indexes(url, load_bytes):
+        seen = SeenIds.for_bytes(load_bytes) if table == "events" and _no_events(url) else None
         streamed = [p for p in files if _parallel_format(p)] if pool is not None else []
         streams = parsed_files(streamed, pool) if streamed else iter(())
         for path in files:
             parsed = next(streams)[1] if path in streamed else None
             try:
-                yield load_path(url, path, table, chunk_rows, parsed, writers)
+                yield load_path(url, path, table, chunk_rows, parsed, writers, seen)
             except (OSError, ValueError, UnicodeDecodeError) as exc:
                 if parsed is not None:
                     _drain(parsed)  # keep the parsed stream aligned with the next files
                 yield LoadFailure(str(path), exc)
+
+
+def _no_events(url: str) -> bool:
+    """raw.events holds no event: a load can then meet only the ids it offers itself (SeenIds),
+    or ones a concurrent load stores meanwhile, which the primary key catches."""
+    with psycopg.connect(url) as conn:
+        return not conn.execute("select exists (select 1 from raw.events)").fetchone()[0]
 
 
 def _events_bytes(files: list[Path], table: str) -> int:
@@ -134,9 +144,11 @@ def events_parser(files: list[Path], table: str):
 def load_path(url: str, path: Path | str, table: str = "events",
               chunk_rows: int = CHUNK_ROWS,
               parsed: Iterator[ParsedChunk] | None = None,
-              writers: int = WRITERS) -> LoadResult:
+              writers: int = WRITERS, seen: SeenIds | None = None) -> LoadResult:
     """Load one file; `parsed`, when given, are its chunks already parsed in worker processes;
-    `writers` connections store events chunks side by side.
+    `writers` connections store events chunks side by side; `seen`, when given, the ids offered
+    so far by a load that started on an empty raw.events (only those it may have seen are
+    looked up before they are offered).
     Raises OSError/ValueError only when the file cannot be read at all."""
     path = Path(path)
     if table != "events" and table not in REFERENCE_TABLES:
@@ -153,7 +165,7 @@ def load_path(url: str, path: Path | str, table: str = "events",
         conn.commit()
         if table == "events":
             chunks = parsed if parsed is not None else prefetch(_validated_chunks(rows, chunk_rows))
-            _load_events(url, chunks, result, writers)
+            _load_events(url, chunks, result, writers, seen)
         else:
             _load_reference(conn, rows, result, table, chunk_rows)
         conn.execute(
@@ -245,15 +257,20 @@ class _Writers:
         return conn
 
     def store(self, event_ids: list[str], copy_text: str,
-              rejections: list[tuple[int, str, str]]) -> Future:
-        return self.pool.submit(self._store, event_ids, copy_text, rejections)
+              rejections: list[tuple[int, str, str]], suspects: list[str] | None) -> Future:
+        """`suspects`: the ids that may be stored already (the others are offered without a
+        lookup), or None to go by what earlier chunks found."""
+        return self.pool.submit(self._store, event_ids, copy_text, rejections, suspects)
 
-    def _store(self, event_ids, copy_text, rejections) -> _Stored:
+    def _store(self, event_ids, copy_text, rejections, suspects) -> _Stored:
         conn = self._connection()
         loaded = 0
         if event_ids:
-            loaded, found_stored = _insert_new_events(conn, event_ids, copy_text,
-                                                      self.look_up_first)
+            if suspects is None:
+                look_up = None if self.look_up_first else []
+            else:
+                look_up = suspects
+            loaded, found_stored = _insert_new_events(conn, event_ids, copy_text, look_up)
             # once a chunk held events stored before, every later one is looked up first (an
             # offer that fails on the key would have written part of the chunk for nothing)
             self.look_up_first = self.look_up_first or found_stored
@@ -268,7 +285,7 @@ class _Writers:
 
 
 def _load_events(url: str, chunks: Iterator[ParsedChunk], result: LoadResult,
-                 writers: int) -> None:
+                 writers: int, seen: SeenIds | None = None) -> None:
     # Chunks are parsed ahead (in a thread, or in worker processes for big files) while the
     # writers store the previous ones; at most 2 × writers chunks wait in memory. "The first
     # copy wins" still holds across chunks in flight: an event_id that an earlier chunk still
@@ -298,8 +315,11 @@ def _load_events(url: str, chunks: Iterator[ParsedChunk], result: LoadResult,
             if repeated:
                 event_ids, copy_text = _without(event_ids, copy_text, repeated)
                 result.duplicates += len(repeated)
+            # (after the ids in flight are set aside: the filter has seen those too)
+            suspects = seen.add_and_check(event_ids) if seen is not None else None
             in_flight.update(event_ids)
-            pending.append((store.store(event_ids, copy_text, chunk.rejections), event_ids))
+            pending.append((store.store(event_ids, copy_text, chunk.rejections, suspects),
+                            event_ids))
             while len(pending) > 2 * writers or (pending and pending[0][0].done()):
                 settle_oldest()
         while pending:
@@ -332,52 +352,54 @@ def _lookup_query(event_ids: list[str]) -> tuple[str, tuple]:
 
 
 def _insert_new_events(conn: psycopg.Connection, event_ids: list[str], copy_text: str,
-                       look_up_first: bool = True) -> tuple[int, bool]:
+                       look_up: Collection[str] | None = None) -> tuple[int, bool]:
     """Store the events whose event_id is not stored yet; return how many were stored, and
     whether some of them were stored already.
 
-    Without look_up_first, the chunk is first offered as it is: new events go straight in, with
-    no lookup at all. Otherwise, or once that fails on the key: look the ids up and COPY the
-    new ones straight into raw.events (measured about twice as fast on new events as the way
-    below). If a concurrent load stores one of them in between, the COPY fails on the key and
-    the chunk goes through a temporary table with ON CONFLICT DO NOTHING instead.
+    `look_up` says which ids may be stored already: they are looked up first and only the new
+    events offered; None means all of them, an empty list none (the chunk is offered as it is:
+    new events go straight in, with no lookup at all). If the offer fails on the key (a guess
+    was wrong), every id is looked up and the new ones COPied straight into raw.events
+    (measured about twice as fast on new events as the way below). If a concurrent load stores
+    one of them in between, the COPY fails on the key and the chunk goes through a temporary
+    table with ON CONFLICT DO NOTHING instead.
     """
     columns = ", ".join(COPY_COLUMNS)
-    if not look_up_first:
+    for suspects in ((event_ids if look_up is None else look_up), event_ids):
+        existing = {row[0] for row in conn.execute(*_lookup_query(list(suspects)))} \
+            if suspects else set()
+        kept_ids, kept_text = _without_stored(event_ids, copy_text, existing)
+        if not kept_ids:
+            return 0, True
         try:
             with conn.transaction():
                 with conn.cursor().copy(f"copy raw.events ({columns}) from stdin") as copy:
-                    copy.write(copy_text)
+                    copy.write(kept_text)
                     copy.write("\n")
-            return len(event_ids), False
+            return len(kept_ids), bool(existing)
         except (psycopg.errors.UniqueViolation, psycopg.errors.DeadlockDetected):
-            pass  # some are stored already
-    existing = {row[0] for row in conn.execute(*_lookup_query(event_ids))}
-    offered = len(event_ids)
-    if existing:
-        kept = [line for event_id, line in zip(event_ids, copy_text.split("\n"))
-                if event_id not in existing]
-        if not kept:
-            return 0, True
-        copy_text, offered = "\n".join(kept), len(kept)
-    try:
-        with conn.transaction():
-            with conn.cursor().copy(f"copy raw.events ({columns}) from stdin") as copy:
-                copy.write(copy_text)
-                copy.write("\n")
-        return offered, bool(existing)
-    except (psycopg.errors.UniqueViolation, psycopg.errors.DeadlockDetected):
-        pass  # another load stored some of these ids meanwhile
+            pass  # some are stored already: look them all up, then as below
+        if suspects is event_ids:
+            break
     conn.execute(f"create temp table if not exists incoming_events as"
                  f" select {columns} from raw.events limit 0")
     with conn.cursor().copy(f"copy incoming_events ({columns}) from stdin") as copy:
-        copy.write(copy_text)
+        copy.write(kept_text)
         copy.write("\n")
     stored = conn.execute(
         f"insert into raw.events ({columns}) select {columns} from incoming_events"
         " order by event_id on conflict (event_id) do nothing").rowcount
     conn.execute("truncate incoming_events")
     return stored, True
+
+
+def _without_stored(event_ids: list[str], copy_text: str,
+                    stored: set[str]) -> tuple[list[str], str]:
+    if not stored:
+        return event_ids, copy_text
+    kept = [(event_id, line) for event_id, line in zip(event_ids, copy_text.split("\n"))
+            if event_id not in stored]
+    return [event_id for event_id, _ in kept], "\n".join(line for _, line in kept)
 
 
 def _load_reference(conn: psycopg.Connection, rows: Iterator, result: LoadResult, table: str,
