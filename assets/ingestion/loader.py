@@ -7,7 +7,6 @@ rows_read = loaded + duplicates + rejected for every file.
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import threading
 from collections import Counter, deque
@@ -25,8 +24,8 @@ from assets.ingestion.deferred_indexes import deferred_indexes
 from assets.ingestion.pipeline import gc_paused, prefetch
 from assets.ingestion.parallel import parsed_files, parser_pool, worth_parallel
 from assets.ingestion.readers import file_format, raw_text, read_rows
-from assets.ingestion.seen_ids import SeenIds
 from assets.ingestion.reference import REFERENCE_TABLES
+from assets.ingestion.seen_ids import SeenIds
 from assets.ingestion.validate import COPY_COLUMNS, ParsedChunk, Rejected, copy_escape, validate_chunk
 
 CHUNK_ROWS = 20_000
@@ -332,14 +331,12 @@ def _load_events(url: str, chunks: Iterator[ParsedChunk], result: LoadResult,
 
 def _without(event_ids: list[str], copy_text: str,
              dropped: set[str]) -> tuple[list[str], str]:
-    """A chunk less the lines of a few of its ids: its ids are sorted, unique, one per line, so
-    each is found by bisection instead of testing every line."""
+    """A chunk less the lines of some of its ids (one line per id, in the same order)."""
+    if not dropped:
+        return event_ids, copy_text
     lines = copy_text.split("\n")
-    kept_ids = list(event_ids)
-    for position in sorted((bisect.bisect_left(event_ids, i) for i in dropped), reverse=True):
-        del lines[position]
-        del kept_ids[position]
-    return kept_ids, "\n".join(lines)
+    kept = [i for i, event_id in enumerate(event_ids) if event_id not in dropped]
+    return [event_ids[i] for i in kept], "\n".join([lines[i] for i in kept])
 
 
 def _lookup_query(event_ids: list[str]) -> tuple[str, tuple]:
@@ -365,10 +362,10 @@ def _insert_new_events(conn: psycopg.Connection, event_ids: list[str], copy_text
     table with ON CONFLICT DO NOTHING instead.
     """
     columns = ", ".join(COPY_COLUMNS)
-    for suspects in ((event_ids if look_up is None else look_up), event_ids):
+    for suspects in ([event_ids] if look_up is None else [look_up, event_ids]):
         existing = {row[0] for row in conn.execute(*_lookup_query(list(suspects)))} \
             if suspects else set()
-        kept_ids, kept_text = _without_stored(event_ids, copy_text, existing)
+        kept_ids, kept_text = _without(event_ids, copy_text, existing)
         if not kept_ids:
             return 0, True
         try:
@@ -379,8 +376,6 @@ def _insert_new_events(conn: psycopg.Connection, event_ids: list[str], copy_text
             return len(kept_ids), bool(existing)
         except (psycopg.errors.UniqueViolation, psycopg.errors.DeadlockDetected):
             pass  # some are stored already: look them all up, then as below
-        if suspects is event_ids:
-            break
     conn.execute(f"create temp table if not exists incoming_events as"
                  f" select {columns} from raw.events limit 0")
     with conn.cursor().copy(f"copy incoming_events ({columns}) from stdin") as copy:
@@ -391,15 +386,6 @@ def _insert_new_events(conn: psycopg.Connection, event_ids: list[str], copy_text
         " order by event_id on conflict (event_id) do nothing").rowcount
     conn.execute("truncate incoming_events")
     return stored, True
-
-
-def _without_stored(event_ids: list[str], copy_text: str,
-                    stored: set[str]) -> tuple[list[str], str]:
-    if not stored:
-        return event_ids, copy_text
-    kept = [(event_id, line) for event_id, line in zip(event_ids, copy_text.split("\n"))
-            if event_id not in stored]
-    return [event_id for event_id, _ in kept], "\n".join(line for _, line in kept)
 
 
 def _load_reference(conn: psycopg.Connection, rows: Iterator, result: LoadResult, table: str,
