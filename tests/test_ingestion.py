@@ -157,10 +157,14 @@ def test_concurrent_loads_of_the_same_events_store_each_once(warehouse, tmp_path
     assert query(warehouse, "select count(*) as n from raw.events") == [{"n": 3000}]
 
 
-def test_a_load_into_an_empty_table_looks_up_only_the_ids_it_may_have_offered(
-        warehouse, tmp_path, monkeypatch):
+@pytest.mark.parametrize("stored_before", [0, 300])
+def test_a_load_looks_up_only_the_ids_it_may_have_offered(warehouse, tmp_path, monkeypatch,
+                                                         stored_before):
     from assets.ingestion import loader
 
+    if stored_before:  # other events, stored by an earlier load: none of them comes again
+        load_path(warehouse.warehouse_url, write_lines(tmp_path / "earlier.jsonl", [
+            enrolled(f"o{i:03d}") for i in range(stored_before)]))
     looked_up = []
     real_lookup = loader._lookup_query
 
@@ -187,7 +191,35 @@ def test_a_load_into_an_empty_table_looks_up_only_the_ids_it_may_have_offered(
     assert {i for i in looked_up} <= {f"s{i:03d}" for i in range(0, 400, 10)} | {"t000"}
     assert len(looked_up) >= 40
     assert query(warehouse, "select count(*) as n, max(occurred_at) as last from raw.events") == [
-        {"n": 600, "last": datetime(2026, 9, 1, 10, tzinfo=timezone.utc)}]
+        {"n": 600 + stored_before, "last": datetime(2026, 9, 1, 10, tzinfo=timezone.utc)}]
+
+
+def test_once_a_chunk_meets_events_stored_before_the_load_every_later_id_is_looked_up(
+        warehouse, tmp_path, monkeypatch):
+    from assets.ingestion import loader
+
+    load_path(warehouse.warehouse_url, write_lines(tmp_path / "earlier.jsonl", [
+        enrolled(f"o{i:03d}") for i in range(100)]))
+    looked_up = []
+    real_lookup = loader._lookup_query
+
+    def counting_lookup(event_ids):
+        looked_up.extend(event_ids)
+        return real_lookup(event_ids)
+
+    monkeypatch.setattr(loader, "_lookup_query", counting_lookup)
+    # the first chunk repeats stored events the filter cannot know of: its offer fails on the
+    # key, and from then on every id is looked up before it is offered
+    path = write_lines(tmp_path / "again.jsonl", [
+        *[enrolled(f"o{i:03d}", occurred_at="2026-09-02T00:00:00Z") for i in range(0, 100, 4)],
+        *[enrolled(f"n{i:03d}") for i in range(175)],
+    ])
+    [result] = load_files(warehouse.warehouse_url, [path], chunk_rows=50, writers=1)
+    assert (result.rows_read, result.loaded, result.duplicates) == (200, 175, 25)
+    assert set(looked_up) == {f"o{i:03d}" for i in range(0, 100, 4)} | {
+        f"n{i:03d}" for i in range(175)}
+    assert query(warehouse, "select count(*) as n, max(occurred_at) as last from raw.events") == [
+        {"n": 275, "last": datetime(2026, 9, 1, 10, tzinfo=timezone.utc)}]
 
 
 def test_concurrent_first_loads_store_each_event_once(warehouse, tmp_path):

@@ -80,7 +80,7 @@ def iter_load(url: str, paths: Iterable[Path | str], table: str = "events",
     files = expand_paths(paths)
     load_bytes = _events_bytes(files, table)
     with events_parser(files, table) as pool, deferred_indexes(url, load_bytes):
-        seen = SeenIds.for_bytes(load_bytes) if table == "events" and _no_events(url) else None
+        seen = SeenIds.for_bytes(load_bytes) if table == "events" else None
         streamed = [p for p in files if _parallel_format(p)] if pool is not None else []
         streams = parsed_files(streamed, pool) if streamed else iter(())
         for path in files:
@@ -91,13 +91,6 @@ def iter_load(url: str, paths: Iterable[Path | str], table: str = "events",
                 if parsed is not None:
                     _drain(parsed)  # keep the parsed stream aligned with the next files
                 yield LoadFailure(str(path), exc)
-
-
-def _no_events(url: str) -> bool:
-    """raw.events holds no event: a load can then meet only the ids it offers itself (SeenIds),
-    or ones a concurrent load stores meanwhile, which the primary key catches."""
-    with psycopg.connect(url) as conn:
-        return not conn.execute("select exists (select 1 from raw.events)").fetchone()[0]
 
 
 def _events_bytes(files: list[Path], table: str) -> int:
@@ -145,9 +138,9 @@ def load_path(url: str, path: Path | str, table: str = "events",
               parsed: Iterator[ParsedChunk] | None = None,
               writers: int = WRITERS, seen: SeenIds | None = None) -> LoadResult:
     """Load one file; `parsed`, when given, are its chunks already parsed in worker processes;
-    `writers` connections store events chunks side by side; `seen`, when given, the ids offered
-    so far by a load that started on an empty raw.events (only those it may have seen are
-    looked up before they are offered).
+    `writers` connections store events chunks side by side; `seen`, when given, the ids the
+    load has offered so far (only those it may have seen are looked up before they are offered,
+    until a chunk meets an id stored before the load).
     Raises OSError/ValueError only when the file cannot be read at all."""
     path = Path(path)
     if table != "events" and table not in REFERENCE_TABLES:
@@ -243,7 +236,9 @@ class _Writers:
         self.url, self.load_id, self.source_file = url, load_id, source_file
         self.pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="wfa-writer")
         self.local = threading.local()
-        self.look_up_first = False  # offer new events without looking them up, until one is not
+        # offer new events without looking them up (but those the load may have offered
+        # already), until a chunk meets one stored before
+        self.look_up_first = False
         self.connections: list[psycopg.Connection] = []
         self.lock = threading.Lock()
 
@@ -257,22 +252,21 @@ class _Writers:
 
     def store(self, event_ids: list[str], copy_text: str,
               rejections: list[tuple[int, str, str]], suspects: list[str] | None) -> Future:
-        """`suspects`: the ids that may be stored already (the others are offered without a
-        lookup), or None to go by what earlier chunks found."""
+        """`suspects`: the ids this load may have offered before (None: not known)."""
         return self.pool.submit(self._store, event_ids, copy_text, rejections, suspects)
 
     def _store(self, event_ids, copy_text, rejections, suspects) -> _Stored:
         conn = self._connection()
         loaded = 0
         if event_ids:
-            if suspects is None:
-                look_up = None if self.look_up_first else []
+            if self.look_up_first:
+                look_up = None
             else:
-                look_up = suspects
-            loaded, found_stored = _insert_new_events(conn, event_ids, copy_text, look_up)
-            # once a chunk held events stored before, every later one is looked up first (an
-            # offer that fails on the key would have written part of the chunk for nothing)
-            self.look_up_first = self.look_up_first or found_stored
+                look_up = suspects if suspects is not None else []
+            loaded, missed = _insert_new_events(conn, event_ids, copy_text, look_up)
+            # once a chunk met events stored before the load, every later one is looked up
+            # first (an offer that fails on the key writes part of the chunk for nothing)
+            self.look_up_first = self.look_up_first or missed
         _copy_rejections(conn, self.load_id, self.source_file, rejections)
         conn.commit()
         return _Stored(loaded, len(event_ids) - loaded, rejections)
@@ -351,31 +345,32 @@ def _lookup_query(event_ids: list[str]) -> tuple[str, tuple]:
 def _insert_new_events(conn: psycopg.Connection, event_ids: list[str], copy_text: str,
                        look_up: Collection[str] | None = None) -> tuple[int, bool]:
     """Store the events whose event_id is not stored yet; return how many were stored, and
-    whether some of them were stored already.
+    whether an offer failed on the key (some were stored that `look_up` did not name).
 
-    `look_up` says which ids may be stored already: they are looked up first and only the new
-    events offered; None means all of them, an empty list none (the chunk is offered as it is:
-    new events go straight in, with no lookup at all). If the offer fails on the key (a guess
-    was wrong), every id is looked up and the new ones COPied straight into raw.events
-    (measured about twice as fast on new events as the way below). If a concurrent load stores
-    one of them in between, the COPY fails on the key and the chunk goes through a temporary
-    table with ON CONFLICT DO NOTHING instead.
+    `look_up` names the ids that may be stored already: they are looked up first and only the
+    new events offered; None means all of them, an empty list none (the chunk is offered as it
+    is: new events go straight in, with no lookup at all). If the offer fails on the key, every
+    id is looked up and the new ones COPied straight into raw.events (measured about twice as
+    fast on new events as the way below). If a concurrent load stores one of them in between,
+    the COPY fails on the key and the chunk goes through a temporary table with ON CONFLICT DO
+    NOTHING instead.
     """
     columns = ", ".join(COPY_COLUMNS)
+    missed = False
     for suspects in ([event_ids] if look_up is None else [look_up, event_ids]):
         existing = {row[0] for row in conn.execute(*_lookup_query(list(suspects)))} \
             if suspects else set()
         kept_ids, kept_text = _without(event_ids, copy_text, existing)
         if not kept_ids:
-            return 0, True
+            return 0, missed
         try:
             with conn.transaction():
                 with conn.cursor().copy(f"copy raw.events ({columns}) from stdin") as copy:
                     copy.write(kept_text)
                     copy.write("\n")
-            return len(kept_ids), bool(existing)
+            return len(kept_ids), missed
         except (psycopg.errors.UniqueViolation, psycopg.errors.DeadlockDetected):
-            pass  # some are stored already: look them all up, then as below
+            missed = True  # some are stored already: look them all up, then as below
     conn.execute(f"create temp table if not exists incoming_events as"
                  f" select {columns} from raw.events limit 0")
     with conn.cursor().copy(f"copy incoming_events ({columns}) from stdin") as copy:

@@ -1,10 +1,11 @@
 """The event ids one load has offered so far, as a Bloom filter: no false negatives, a small
 share of false positives, and memory that does not grow with the ids.
 
-A load into an empty raw.events can only meet an id it has offered itself (or one a concurrent
-load stores meanwhile, which the primary key still catches). So instead of looking every id up
-in the primary key, about 4 µs an id at 10 million rows, it looks up only those the filter may
-have seen: the repeats and about 0.6% of the others.
+Most repeats a load meets are of ids it offered itself (a re-sent event in a later file). So
+instead of looking every id up in the primary key, about 4 µs an id at 10 million rows, it
+looks up only those the filter may have seen: the repeats and about 0.6% of the others. An id
+stored before the load (or by a concurrent one) makes an offer fail on the primary key, and the
+loader then looks every id up (loader._insert_new_events).
 """
 
 from __future__ import annotations
