@@ -138,13 +138,19 @@ def test_duplicates_within_a_file_across_chunks_and_across_loads(warehouse, tmp_
     assert rows[6]["occurred_at"] == datetime(2026, 9, 1, 10, tzinfo=timezone.utc)
 
 
-def test_concurrent_loads_of_the_same_events_store_each_once(warehouse, tmp_path):
+@pytest.mark.parametrize("with_filter", [False, True])
+def test_concurrent_loads_of_the_same_events_store_each_once(warehouse, tmp_path, with_filter):
+    # with the filter of load_files, each load offers its ids without looking them up (none
+    # was stored when it started): the primary key catches what the others stored meanwhile
     events = [enrolled(f"c{i}") for i in range(3000)]
     paths = [write_lines(tmp_path / f"same{i}.jsonl", events) for i in range(3)]
     results = []
 
     def load(path):
-        results.append(load_path(warehouse.warehouse_url, path, chunk_rows=500))
+        if with_filter:
+            results.extend(load_files(warehouse.warehouse_url, [path], chunk_rows=500))
+        else:
+            results.append(load_path(warehouse.warehouse_url, path, chunk_rows=500))
 
     threads = [threading.Thread(target=load, args=(p,)) for p in paths]
     for thread in threads:
@@ -157,22 +163,29 @@ def test_concurrent_loads_of_the_same_events_store_each_once(warehouse, tmp_path
     assert query(warehouse, "select count(*) as n from raw.events") == [{"n": 3000}]
 
 
-@pytest.mark.parametrize("stored_before", [0, 300])
-def test_a_load_looks_up_only_the_ids_it_may_have_offered(warehouse, tmp_path, monkeypatch,
-                                                         stored_before):
+@pytest.fixture
+def looked_up(monkeypatch):
+    """The ids the loader looks up in the primary key, in order (the lookups still run)."""
     from assets.ingestion import loader
 
-    if stored_before:  # other events, stored by an earlier load: none of them comes again
-        load_path(warehouse.warehouse_url, write_lines(tmp_path / "earlier.jsonl", [
-            enrolled(f"o{i:03d}") for i in range(stored_before)]))
-    looked_up = []
+    ids = []
     real_lookup = loader._lookup_query
 
     def counting_lookup(event_ids):
-        looked_up.extend(event_ids)
+        ids.extend(event_ids)
         return real_lookup(event_ids)
 
     monkeypatch.setattr(loader, "_lookup_query", counting_lookup)
+    return ids
+
+
+@pytest.mark.parametrize("stored_before", [0, 300])
+def test_a_load_looks_up_only_the_ids_it_may_have_offered(warehouse, tmp_path, looked_up,
+                                                         stored_before):
+    if stored_before:  # other events, stored by an earlier load: none of them comes again
+        load_path(warehouse.warehouse_url, write_lines(tmp_path / "earlier.jsonl", [
+            enrolled(f"o{i:03d}") for i in range(stored_before)]))
+    looked_up.clear()
     # the second file starts with 40 repeats of the first (another time, so the kept copy
     # shows), then new events, then a repeat of one of its own; without the filter, the chunk
     # of the first repeats would make every later id be looked up
@@ -188,26 +201,17 @@ def test_a_load_looks_up_only_the_ids_it_may_have_offered(warehouse, tmp_path, m
                                                                         (241, 200, 41)]
     # only repeats were looked up (t000's first copy may still be in flight: then it is set
     # aside without a lookup), never one of the 600 new ids
-    assert {i for i in looked_up} <= {f"s{i:03d}" for i in range(0, 400, 10)} | {"t000"}
+    assert set(looked_up) <= {f"s{i:03d}" for i in range(0, 400, 10)} | {"t000"}
     assert len(looked_up) >= 40
     assert query(warehouse, "select count(*) as n, max(occurred_at) as last from raw.events") == [
         {"n": 600 + stored_before, "last": datetime(2026, 9, 1, 10, tzinfo=timezone.utc)}]
 
 
 def test_once_a_chunk_meets_events_stored_before_the_load_every_later_id_is_looked_up(
-        warehouse, tmp_path, monkeypatch):
-    from assets.ingestion import loader
-
+        warehouse, tmp_path, looked_up):
     load_path(warehouse.warehouse_url, write_lines(tmp_path / "earlier.jsonl", [
         enrolled(f"o{i:03d}") for i in range(100)]))
-    looked_up = []
-    real_lookup = loader._lookup_query
-
-    def counting_lookup(event_ids):
-        looked_up.extend(event_ids)
-        return real_lookup(event_ids)
-
-    monkeypatch.setattr(loader, "_lookup_query", counting_lookup)
+    looked_up.clear()
     # the first chunk repeats stored events the filter cannot know of: its offer fails on the
     # key, and from then on every id is looked up before it is offered
     path = write_lines(tmp_path / "again.jsonl", [
@@ -220,27 +224,6 @@ def test_once_a_chunk_meets_events_stored_before_the_load_every_later_id_is_look
         f"n{i:03d}" for i in range(175)}
     assert query(warehouse, "select count(*) as n, max(occurred_at) as last from raw.events") == [
         {"n": 275, "last": datetime(2026, 9, 1, 10, tzinfo=timezone.utc)}]
-
-
-def test_concurrent_first_loads_store_each_event_once(warehouse, tmp_path):
-    # each load starts on an empty table, so each offers its ids without looking them up: the
-    # primary key catches what the other stored meanwhile
-    events = [enrolled(f"f{i}") for i in range(3000)]
-    paths = [write_lines(tmp_path / f"first{i}.jsonl", events) for i in range(3)]
-    results = []
-
-    def load(path):
-        results.extend(load_files(warehouse.warehouse_url, [path], chunk_rows=500))
-
-    threads = [threading.Thread(target=load, args=(p,)) for p in paths]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sum(r.loaded for r in results) == 3000
-    assert sum(r.duplicates for r in results) == 6000
-    assert all(r.balanced for r in results)
-    assert query(warehouse, "select count(*) as n from raw.events") == [{"n": 3000}]
 
 
 def test_parallel_writers_keep_the_first_copy_of_a_repeat_in_a_later_chunk(warehouse, tmp_path):
