@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import Counter, deque
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -259,10 +259,7 @@ class _Writers:
         conn = self._connection()
         loaded = 0
         if event_ids:
-            if self.look_up_first:
-                look_up = None
-            else:
-                look_up = suspects if suspects is not None else []
+            look_up = None if self.look_up_first else (suspects or [])
             loaded, missed = _insert_new_events(conn, event_ids, copy_text, look_up)
             # once a chunk met events stored before the load, every later one is looked up
             # first (an offer that fails on the key writes part of the chunk for nothing)
@@ -343,7 +340,7 @@ def _lookup_query(event_ids: list[str]) -> tuple[str, tuple]:
 
 
 def _insert_new_events(conn: psycopg.Connection, event_ids: list[str], copy_text: str,
-                       look_up: Collection[str] | None = None) -> tuple[int, bool]:
+                       look_up: list[str] | None = None) -> tuple[int, bool]:
     """Store the events whose event_id is not stored yet; return how many were stored, and
     whether an offer failed on the key (some were stored that `look_up` did not name).
 
@@ -358,7 +355,7 @@ def _insert_new_events(conn: psycopg.Connection, event_ids: list[str], copy_text
     columns = ", ".join(COPY_COLUMNS)
     missed = False
     for suspects in ([event_ids] if look_up is None else [look_up, event_ids]):
-        existing = {row[0] for row in conn.execute(*_lookup_query(list(suspects)))} \
+        existing = {row[0] for row in conn.execute(*_lookup_query(suspects))} \
             if suspects else set()
         kept_ids, kept_text = _without(event_ids, copy_text, existing)
         if not kept_ids:

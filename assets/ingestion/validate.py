@@ -138,6 +138,22 @@ _NUMBER = object()
 _PROPERTY_RULES = {**{key: _NUMBER for key in NUMERIC_PROPERTIES}, **ENUM_PROPERTIES}
 
 
+def _plain_properties(properties: dict) -> bool:
+    """Whether _check_properties would pass them, checking only the properties present (it
+    checks every rule, in the order of the reasons it gives)."""
+    for key, value in properties.items():
+        rule = _PROPERTY_RULES.get(key)
+        if rule is None or value is None:
+            continue
+        if rule is _NUMBER:
+            kind = type(value)
+            if not ((kind is int or (kind is float and math.isfinite(value))) and value >= 0):
+                return False
+        elif type(value) is not str or value not in rule:
+            return False
+    return True
+
+
 def _plain_copy_line(event: dict) -> tuple[str, str] | None:
     """The common case, checked in one pass: ids that are plain strings, a whole version in
     range, a timestamp passed through as sent, an object of properties. None for anything else:
@@ -177,17 +193,7 @@ def _plain_copy_line(event: dict) -> tuple[str, str] | None:
     properties = get("properties")
     if properties is None or properties == {}:
         properties_text = "{}"
-    elif type(properties) is dict:
-        for key, value in properties.items():
-            rule = _PROPERTY_RULES.get(key)
-            if rule is None or value is None:
-                continue
-            if rule is _NUMBER:
-                kind = type(value)
-                if not ((kind is int or (kind is float and math.isfinite(value))) and value >= 0):
-                    return None
-            elif type(value) is not str or value not in rule:
-                return None
+    elif type(properties) is dict and _plain_properties(properties):
         properties_json = orjson.dumps(properties).decode()
         if "\\u0000" in properties_json:
             return None
