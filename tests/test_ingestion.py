@@ -421,3 +421,11 @@ def test_migrate_rebuilds_the_indexes_of_a_first_load_that_stopped(warehouse, mo
     migrate(warehouse.warehouse_url)
     assert query(warehouse, EVENTS_INDEXES) == before
     assert query(warehouse, "select count(*) as n from platform.deferred_indexes") == [{"n": 0}]
+
+
+def test_the_deferred_indexes_on_more_columns_are_built_first():
+    from assets.ingestion.deferred_indexes import _key_columns
+
+    assert _key_columns("CREATE INDEX w ON raw.events USING btree (workflow_id, received_at)") == 2
+    assert _key_columns("CREATE INDEX e ON raw.events USING btree (execution_id)"
+                        " WHERE (execution_id IS NOT NULL)") == 1

@@ -280,7 +280,9 @@ class ParsedChunk(NamedTuple):
 
 
 def validate_chunk(rows: list) -> ParsedChunk:
-    """rows: (line number, raw line, decoded row or Rejected)."""
+    """rows: (line number, raw line, row), where row is the decoded value, a Rejected, or a
+    tuple (event_id, COPY line) of an event already validated (json_fast_path; a decoded JSON
+    value is never a tuple)."""
     lines: dict[str, str] = {}
     rejections = []
     repeats = 0
@@ -290,11 +292,14 @@ def validate_chunk(rows: list) -> ParsedChunk:
             # the chunk, in a cycle only the collector frees
             rejections.append((number, raw, str(row)))
             continue
-        try:
-            event_id, line = event_to_copy_line(row)
-        except Rejected as reason:
-            rejections.append((number, raw, str(reason)))
-            continue
+        if type(row) is tuple:
+            event_id, line = row
+        else:
+            try:
+                event_id, line = event_to_copy_line(row)
+            except Rejected as reason:
+                rejections.append((number, raw, str(reason)))
+                continue
         if event_id in lines:
             repeats += 1
         else:
