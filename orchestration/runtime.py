@@ -24,9 +24,21 @@ def dbt_command(settings: Settings, *args: str, capture: bool = False,
     dbt = dbt_executable()
     env = {**os.environ, **settings.dbt_env(), **(extra_env or {})}
     return subprocess.run(
-        [dbt, *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
+        [dbt, *with_full_refresh_threads(settings, args), "--project-dir", str(DBT_PROJECT_DIR),
+         "--profiles-dir", str(DBT_PROJECT_DIR)],
         cwd=DBT_PROJECT_DIR, env=env, check=False, capture_output=capture, text=True,
     )
+
+
+def with_full_refresh_threads(settings: Settings, args: tuple[str, ...]) -> tuple[str, ...]:
+    """A full refresh runs at most one model per core (unless its arguments say otherwise): its
+    heavy models are whole passes over the events, and more of them at once only share the
+    cores and their caches (10 million events on 2 cores: about 44 s with 2 threads against 48 s
+    with 4). Other runs keep settings.dbt_threads: a window run's models are mostly small, and
+    more threads overlap dbt's own time per model."""
+    if "--full-refresh" not in args or any(arg.startswith("--threads") for arg in args):
+        return args
+    return (*args, "--threads", str(min(settings.dbt_threads, os.cpu_count() or 1)))
 
 
 def prepare_dbt_manifest(settings: Settings) -> None:

@@ -67,6 +67,19 @@ def test_settings_feed_dbt_and_dagster_from_one_url():
     assert embedded.warehouse_url == "postgresql://postgres@127.0.0.1:55555/wfa"
 
 
+def test_a_full_refresh_runs_at_most_one_model_per_core():
+    from orchestration.runtime import with_full_refresh_threads
+
+    settings = Settings(dbt_threads=4)
+    cores = os.cpu_count() or 1
+    assert with_full_refresh_threads(settings, ("run", "--full-refresh")) == (
+        "run", "--full-refresh", "--threads", str(min(4, cores)))
+    assert with_full_refresh_threads(settings, ("run", "--full-refresh", "--threads", "8")) == (
+        "run", "--full-refresh", "--threads", "8")
+    assert with_full_refresh_threads(settings, ("run", "--select", "fct_executions")) == (
+        "run", "--select", "fct_executions")
+
+
 def test_cli_db_url_follows_the_environment():
     wfa = str(Path(sys.executable).with_name("wfa"))
     env = {**os.environ, "WFA_PORT": "54444"}
