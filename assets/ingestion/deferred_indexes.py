@@ -90,10 +90,11 @@ def _restore(conn: psycopg.Connection, url: str) -> list[str]:
     # columns sorts with more ties to break (events_workflow_received_idx is half of the work)
     pending.sort(key=lambda index: -_key_columns(index[1]))
     queue = deque(pending)
-    builders = min(len(pending), os.cpu_count() or 1)
+    cores = os.cpu_count() or 1
+    builders = min(len(pending), cores)
     # the cores are shared out between the builds (a parallel build of its own on top only adds
     # the cost of merging its workers' sorted runs)
-    workers_each = max(0, (os.cpu_count() or 1) // builders - 1)
+    workers_each = max(0, cores // builders - 1)
     with ThreadPoolExecutor(max_workers=builders, thread_name_prefix="index-build") as pool:
         batches = [pool.submit(_build_from, url, queue, workers_each) for _ in range(builders)]
         return [name for batch in batches for name in batch.result()]
