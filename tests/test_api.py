@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import json
 import math
@@ -214,6 +215,21 @@ def test_viewer_cannot_use_admin_endpoints(viewer, admin):
     assert viewer.post("/api/v1/events", json=[]).status_code == 403  # no ingest scope
     saved = admin.put("/api/v1/analytics/costs/budgets", json={"monthly_budget_usd": 250.5})
     assert saved.json()["monthly_budget_usd"] == 250.5
+
+
+def test_a_budget_the_table_cannot_hold_exactly_is_refused(api, admin):
+    """platform.budgets keeps numeric(18, 6) dollars and numeric(9, 4) percents."""
+    put = functools.partial(admin.put, "/api/v1/analytics/costs/budgets")
+    for refused in ({"monthly_budget_usd": 10**12}, {"monthly_budget_usd": "0.0000001"},
+                    {"monthly_budget_usd": -1},
+                    {"monthly_budget_usd": 1, "alert_threshold_pct": "0.00001"},
+                    {"monthly_budget_usd": 1, "alert_threshold_pct": 100.5}):
+        assert put(json=refused).status_code == 400, refused
+    assert put(json={"monthly_budget_usd": "999999999999.999999",
+                     "alert_threshold_pct": "0.0001"}).status_code == 200
+    stored = query(api[1], "select monthly_budget_usd::text, alert_threshold_pct::text"
+                           " from platform.budgets where account_id = 'acc_a'")
+    assert stored == [{"monthly_budget_usd": "999999999999.999999", "alert_threshold_pct": "0.0001"}]
 
 
 def test_reads_are_audited(api):

@@ -130,8 +130,10 @@ def costs_breakdown(period: PlatformRange, caller: Reader, conn: Conn,
 
 
 class Budget(BaseModel):
-    monthly_budget_usd: Decimal = Field(ge=0, le=10**12)
-    alert_threshold_pct: Decimal = Field(default=Decimal(80), gt=0, le=100)
+    # the digits of platform.budgets' columns (numeric(18, 6) and (9, 4)): a value they cannot
+    # hold, or would round, is refused here rather than overflowing or changing in the table
+    monthly_budget_usd: Decimal = Field(ge=0, max_digits=18, decimal_places=6)
+    alert_threshold_pct: Decimal = Field(default=Decimal(80), gt=0, le=100, decimal_places=4)
 
 
 @router.put("/analytics/costs/budgets")
