@@ -25,7 +25,10 @@ MART_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=2
 
 @functools.cache
 def dbt_project() -> DbtProject:
-    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+    # dbt and dagster-dbt both write under DBT_TARGET_PATH when it is set (e.g. one per test
+    # worker, so that parallel runs keep their manifests apart); the manifest is read from there
+    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR,
+                         target_path=os.environ.get("DBT_TARGET_PATH", "target"))
     project.prepare_if_dev()  # `dagster dev` parses the project; `wfa` does it before loading
     return project
 

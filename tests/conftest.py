@@ -15,7 +15,18 @@ import pytest
 
 from orchestration import migrate
 from orchestration import warehouse as embedded_server
+from orchestration.dbt_resources import DBT_PROJECT_DIR
 from orchestration.settings import Settings, with_database
+
+
+def pytest_configure(config):
+    """Parallel test workers (pytest-xdist, `make test`) run dbt side by side: each writes its own
+    target folder (manifest, partial parse) and logs, which dbt and dagster-dbt both follow."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        path = DBT_PROJECT_DIR / "target" / f"test-{worker}"
+        os.environ["DBT_TARGET_PATH"] = str(path)
+        os.environ["DBT_LOG_PATH"] = str(path)
 
 
 def _free_port() -> int:
