@@ -213,3 +213,11 @@ def test_a_block_parses_as_its_lines_decoded_one_by_one(tmp_path):
             one_by_one.append((number, raw, Rejected(f"not JSON: {exc}"[:200])))
     assert parsed == validate_chunk(one_by_one)
     assert parsed.rows_read == len(lines) and len(parsed.rejections) > 300
+
+
+def test_a_property_json_cannot_hold_is_rejected_with_its_reason():
+    # only a Python caller can offer one: JSON input decodes such an integer as a float
+    event = step("x", properties={"note": 2**64})
+    assert _plain_copy_line(event) is None
+    with pytest.raises(Rejected, match="properties cannot be stored as JSON"):
+        event_to_copy_line(event)

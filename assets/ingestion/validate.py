@@ -194,7 +194,10 @@ def _plain_copy_line(event: dict) -> tuple[str, str] | None:
     if properties is None or properties == {}:
         properties_text = "{}"
     elif type(properties) is dict and _plain_properties(properties):
-        properties_json = orjson.dumps(properties).decode()
+        try:
+            properties_json = orjson.dumps(properties).decode()
+        except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits: the checked path says so
+            return None
         if "\\u0000" in properties_json:
             return None
         properties_text = copy_escape(properties_json)
@@ -248,7 +251,10 @@ def _checked_copy_line(event) -> tuple[str, str]:
         version_text = str(parse_integer("workflow_version", version))
     properties = get("properties")
     if properties:
-        properties_json = orjson.dumps(_check_properties(properties)).decode()
+        try:
+            properties_json = orjson.dumps(_check_properties(properties)).decode()
+        except orjson.JSONEncodeError as error:  # only from Python callers: JSON input cannot
+            raise Rejected(f"properties cannot be stored as JSON: {error}") from None
         if "\\u0000" in properties_json:  # jsonb cannot hold NUL
             raise Rejected("properties contain a NUL character")
         properties_text = copy_escape(properties_json)
