@@ -5,17 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
-import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject
 
-from orchestration.settings import PROJECT_DIR, get_settings
+from orchestration.dbt_paths import DBT_PROJECT_DIR, dbt_executable
+from orchestration.settings import get_settings
 
-DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
 OWNER = "team:data-platform"
 # The freshness sensor refreshes the marts a minute or so after events land, the hourly schedule
 # every hour even when none do: a mart not refreshed for 75 minutes warns, for 2 hours fails.
@@ -31,11 +29,6 @@ def dbt_project() -> DbtProject:
                          target_path=os.environ.get("DBT_TARGET_PATH", "target"))
     project.prepare_if_dev()  # `dagster dev` parses the project; `wfa` does it before loading
     return project
-
-
-def dbt_executable() -> str:
-    """The dbt beside this interpreter: works without an activated virtualenv."""
-    return str(Path(sys.executable).with_name("dbt"))
 
 
 def dbt_resource() -> DbtCliResource:

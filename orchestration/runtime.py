@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 from orchestration import dagster_home, migrate, warehouse
-from orchestration.dbt_resources import DBT_PROJECT_DIR, dbt_executable
+from orchestration.dbt_paths import DBT_PROJECT_DIR, dbt_executable
 from orchestration.settings import Settings
 
 

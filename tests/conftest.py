@@ -15,7 +15,7 @@ import pytest
 
 from orchestration import migrate
 from orchestration import warehouse as embedded_server
-from orchestration.dbt_resources import DBT_PROJECT_DIR
+from orchestration.dbt_paths import DBT_PROJECT_DIR
 from orchestration.settings import Settings, with_database
 
 

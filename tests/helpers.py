@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from orchestration.dbt_resources import dbt_executable
+from orchestration.dbt_paths import dbt_executable
 from orchestration.settings import PROJECT_DIR, Settings
 
 DBT_DIR = PROJECT_DIR / "dbt_project"

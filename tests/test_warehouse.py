@@ -107,3 +107,14 @@ def test_migrations_apply_once_and_refuse_an_edited_file(warehouse):
                      " where version = '0001'")
     with pytest.raises(RuntimeError, match="was changed after it was applied"):
         migrate.migrate(warehouse.warehouse_url)
+
+
+def test_the_warehouse_and_load_commands_start_without_the_heavy_libraries():
+    """`wfa db up`, `wfa load` and the like answer in a fraction of a second: Dagster, dbt and
+    pandas (seconds to import) are loaded only by the commands that use them."""
+    code = ("import sys, orchestration.cli, orchestration.runtime, assets.ingestion\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules}"
+            " & {'dagster', 'dagster_dbt', 'dbt', 'pandas', 'great_expectations', 'fastapi'}))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True).stdout
+    assert loaded.strip() == "[]"
