@@ -253,6 +253,38 @@ def test_funnel_counts_kept_by_difference_survive_partial_runs_and_backfills(pai
     assert_same_marts(incremental_wh, full_wh, "after a backfill of another day")
 
 
+def test_a_backfill_keeps_an_execution_whose_days_hold_only_its_step_events(pair, tmp_path):
+    """A backfill re-reads every execution with an event in its days, also one that enrolled and
+    ended before them and has only a step event there: its row keeps its enrolment and status."""
+    _, (incremental_wh, full_wh) = pair
+    (entry,) = query(incremental_wh, """
+        select steps.execution_id, steps.account_id, steps.workflow_id, steps.workflow_version,
+            steps.step_id, executions.last_event_at + interval '2 days' as entered_at
+        from intermediate.int_step_entries as steps
+        inner join intermediate.int_executions_summarised as executions using (execution_id)
+        where executions.status = 'completed'
+        order by executions.enrolled_at, steps.execution_id, steps.step_id
+        limit 1""")
+    # the step's completion sent again two days later, under a new event id
+    path = tmp_path / "resent.jsonl"
+    path.write_text(json.dumps(step_completion(entry, "resent-step-1", 500)) + "\n")
+    for settings in (incremental_wh, full_wh):
+        (result,) = load_files(settings.warehouse_url, [path])
+        assert result.loaded == 1
+    assert refresh_incrementally(incremental_wh) is not None
+    run_dbt(full_wh, "run", "--full-refresh")
+    assert_same_marts(incremental_wh, full_wh, "after a step event resent two days later")
+
+    day = entry["entered_at"].date().isoformat()
+    run_dbt(incremental_wh, "run", env=incremental.dbt_environment(
+        {"wfa_window_start": day, "wfa_window_end": day}))
+    assert_same_marts(incremental_wh, full_wh, "after a backfill of the resent event's day")
+    (row,) = query(incremental_wh, "select status, enrolled_at is not null as enrolled"
+                                   " from marts.fct_executions where execution_id = %s",
+                   (entry["execution_id"],))
+    assert row == {"status": "completed", "enrolled": True}
+
+
 def test_a_redated_enrolment_moves_its_retention_day(pair, tmp_path):
     """The retention models follow the executions int_executions_summarised logs: an enrolment
     that turns out a day earlier (a second execution.enrolled, out of order) takes its

@@ -13,9 +13,10 @@
 with executions as (
 
     select * from {{ ref('int_executions_summarised') }}
+    -- every execution re-summarised, by execution_id alone: in a backfill one may have only
+    -- step events in the window, its enrolment and end (last_event_at) before it
     {% if is_incremental() %}
-    where {{ wfa_since_window_start('last_event_at') }}
-        and {{ wfa_is_refreshed_execution('execution_id') }}
+    where {{ wfa_is_refreshed_execution('execution_id') }}
     {% endif %}
 
 ),
