@@ -6,12 +6,13 @@
     indexes=[{'columns': ['date']}]
 ) }}
 
--- One row per workflow, action type and UTC day, dense from the workflow's first day with
--- data to the last day with data in the warehouse, zeros where nothing happened. An action
+-- One row per workflow, action type and UTC day, dense from the series' first day (below) to
+-- the last day with data in the warehouse, zeros where nothing happened. An action
 -- "execution" is a step.completed (success) or step.failed (failure) of a step whose type is
 -- action, dated by its own UTC day; durations are its duration_ms. A series (workflow, action
 -- type) starts on the first enrolment into a version that defines the action type, or on its
--- first day with data if earlier. Incremental: a window run rewrites the window's days.
+-- first day with data if earlier (not on the workflow's first day: a window run writes only its
+-- own days). Incremental: a window run rewrites the window's days.
 with definitions as (
 
     select workflow_id, workflow_version, step_id, action_type

@@ -1,5 +1,5 @@
--- Cost by workflow, action type and UTC day, dense from the workflow's first day with data to
--- the last day with data in the warehouse: the step.completed / step.failed events of action
+-- Cost by workflow, action type and UTC day, dense from the series' first day with data (below)
+-- to the last day with data in the warehouse: the step.completed / step.failed events of action
 -- steps, each dated by its own UTC day. A step that is not an action (trigger, condition,
 -- wait, goal, or a step missing from its version's definition) appears under a null
 -- action_type, and only on days it carried credits or a cost, so that the costs here add up to
