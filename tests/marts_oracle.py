@@ -1,5 +1,6 @@
-"""The marts fct_executions, fct_workflow_daily, fct_action_daily, fct_cost_daily and
-fct_workflow_step_daily, recomputed in plain Python from raw.events and raw.workflow_steps.
+"""The fact marts (fct_executions, fct_workflow_daily, fct_action_daily, fct_cost_daily,
+fct_workflow_step_daily, fct_errors_daily, fct_executions_hourly, fct_user_activity_daily and
+fct_retention_cohorts), recomputed in plain Python from raw.events and raw.workflow_steps.
 
 An independent reading of the event contract and of the marts' documented definitions: the only
 SQL here reads raw rows, and nothing follows the dbt models' way of computing. Sums of money,
@@ -28,6 +29,11 @@ MART_KEYS = {
     "fct_action_daily": ("account_id", "workflow_id", "action_type", "date"),
     "fct_cost_daily": ("account_id", "workflow_id", "action_type", "date"),
     "fct_workflow_step_daily": ("account_id", "workflow_id", "workflow_version", "step_id", "date"),
+    "fct_errors_daily": ("account_id", "workflow_id", "step_id", "error_type", "date"),
+    "fct_executions_hourly": ("account_id", "workflow_id", "trigger_type", "hour"),
+    "fct_user_activity_daily": ("account_id", "user_id", "date"),
+    "fct_retention_cohorts": ("account_id", "cohort_type", "grain", "cohort_start",
+                              "period_number"),
 }
 
 ZERO = Decimal(0)
@@ -48,6 +54,7 @@ class Event:
     execution_id: str | None
     contact_id: str | None
     step_id: str | None
+    user_id: str | None
     properties: dict
 
     @property
@@ -87,10 +94,11 @@ def utc_day(moment: dt.datetime | None) -> dt.date | None:
 def read_raw(conn: psycopg.Connection) -> tuple[list[Event], dict[StepKey, StepDefinition]]:
     rows = conn.execute(
         "select event_id, event_type, occurred_at, account_id, workflow_id, workflow_version,"
-        " execution_id, contact_id, step_id, properties::text from raw.events").fetchall()
+        " execution_id, contact_id, step_id, user_id, properties::text from raw.events"
+    ).fetchall()
     # numbers parsed from the JSON text as Decimal: no float rounding before the sums
-    events = [Event(*row[:9], json.loads(row[9], parse_float=Decimal, parse_int=Decimal)
-                    if row[9] else {}) for row in rows]
+    events = [Event(*row[:10], json.loads(row[10], parse_float=Decimal, parse_int=Decimal)
+                    if row[10] else {}) for row in rows]
     definitions = {
         (workflow_id, version, step_id): StepDefinition(order, step_type, name, action_type)
         for workflow_id, version, step_id, order, step_type, name, action_type in conn.execute(
@@ -509,7 +517,161 @@ def fct_workflow_step_daily(executions: dict[str, Execution],
     return rows
 
 
-# --- all five -------------------------------------------------------------------------------
+# --- fct_errors_daily -----------------------------------------------------------------------
+
+def errors_of(execution: Execution) -> list[tuple[str | None, Event]]:
+    """Its errors with their step: every step.failed; else its execution.failed, when it has
+    one. An execution fails once: like any terminal event re-sent under another id, its
+    earliest execution.failed is the one counted."""
+    if execution.events["step.failed"]:
+        return [(event.step_id, event) for event in execution.events["step.failed"]]
+    failure = earliest(execution.events["execution.failed"])
+    return [(None, failure)] if failure else []
+
+
+def fct_errors_daily(executions: dict[str, Execution],
+                     definitions: dict[StepKey, StepDefinition]) -> dict[tuple, dict]:
+    by_key: dict[tuple, list[tuple[str, Event]]] = defaultdict(list)
+    actions: dict[tuple, set[str | None]] = defaultdict(set)
+    for execution in executions.values():
+        account_id, workflow_id, version = execution.version
+        for step_id, event in errors_of(execution):
+            key = (account_id, workflow_id, step_id, event.properties.get("error_type"),
+                   event.day)
+            by_key[key].append((execution.execution_id, event))
+            definition = definitions.get((workflow_id, version, step_id))
+            actions[key].add(definition.action if definition else None)
+    rows = {}
+    for key, errors in by_key.items():
+        # the step's action type; a step whose versions disagree on it would be ambiguous
+        assert len(actions[key]) == 1, f"{key}: action types {actions[key]}"
+        messages = [event.properties.get("error_message") for _, event in errors]
+        rows[key] = {
+            "action_type": next(iter(actions[key])),
+            "errors": len(errors),
+            "affected_executions": len({execution_id for execution_id, _ in errors}),
+            # the smallest, as text compares in the warehouse's C collation
+            "sample_error_message": min((m for m in messages if m is not None), default=None),
+        }
+    return rows
+
+
+# --- fct_executions_hourly ------------------------------------------------------------------
+
+def utc_hour(moment: dt.datetime | None) -> dt.datetime | None:
+    if moment is None:
+        return None
+    return moment.astimezone(dt.timezone.utc).replace(minute=0, second=0, microsecond=0)
+
+
+def fct_executions_hourly(executions: dict[str, Execution]) -> dict[tuple, dict]:
+    cells: dict[tuple, dict] = defaultdict(lambda: dict.fromkeys(
+        ("started", "completed", "failed", "exited", "goals_achieved"), 0) | {"durations": []})
+    for execution in executions.values():
+        row = execution_row(execution)
+        series = (row["account_id"], row["workflow_id"], row["trigger_type"])
+        if row["enrolled_at"]:
+            cells[(*series, utc_hour(row["enrolled_at"]))]["started"] += 1
+        if row["goal_achieved_at"]:
+            cells[(*series, utc_hour(row["goal_achieved_at"]))]["goals_achieved"] += 1
+        if row["ended_at"]:
+            cell = cells[(*series, utc_hour(row["ended_at"]))]
+            if row["status"] in FINISHED:
+                cell["completed"] += 1
+                if row["duration_seconds"] is not None:
+                    cell["durations"].append(row["duration_seconds"])
+            elif row["status"] == "error":
+                cell["failed"] += 1
+            elif row["status"] == "exited":
+                cell["exited"] += 1
+    rows = {}
+    for key, cell in cells.items():
+        durations = cell.pop("durations")
+        rows[key] = cell | {"average_duration_seconds": average(durations),
+                            "total_duration_seconds": sum(durations, ZERO),
+                            "timed_completions": len(durations)}
+    return rows
+
+
+# --- fct_user_activity_daily ----------------------------------------------------------------
+
+def activities(events: list[Event]) -> Iterator[Event]:
+    return (event for event in events if event.event_type == "user.activity")
+
+
+def fct_user_activity_daily(events: list[Event]) -> dict[tuple, dict]:
+    by_day: dict[tuple, list[Event]] = defaultdict(list)
+    for event in activities(events):
+        by_day[(event.account_id, event.user_id, event.day)].append(event)
+    return {key: {
+        # a session running across midnight is a session of both days
+        "sessions": len({e.properties["session_id"] for e in day_events
+                         if e.properties.get("session_id") is not None}),
+        "actions": len(day_events),
+        "logins": sum(1 for e in day_events if e.properties.get("action") == "login"),
+        "active_seconds": sum((e.number("duration_ms") or ZERO for e in day_events), ZERO) / 1000,
+    } for key, day_events in by_day.items()}
+
+
+# --- fct_retention_cohorts ------------------------------------------------------------------
+
+PERIOD_START = {
+    "day": lambda day: day,
+    "week": lambda day: day - dt.timedelta(days=day.weekday()),  # ISO weeks, from Monday
+    "month": lambda day: day.replace(day=1),
+}
+
+
+def periods_between(grain: str, first: dt.date, later: dt.date) -> int:
+    if grain == "month":
+        return (later.year - first.year) * 12 + later.month - first.month
+    return (later - first).days // (7 if grain == "week" else 1)
+
+
+def active_days(events: list[Event], executions: dict[str, Execution]
+                ) -> dict[str, dict[tuple[str, str], set[dt.date]]]:
+    """Per cohort type, each member's (account, id) days of activity: any user.activity for a
+    user; for a contact and a workflow, the days of their executions' enrolments."""
+    days: dict[str, dict[tuple, set[dt.date]]] = {
+        kind: defaultdict(set) for kind in ("user", "contact", "workflow")}
+    for event in activities(events):
+        days["user"][(event.account_id, event.user_id)].add(event.day)
+    for execution in executions.values():
+        enrolment = execution.enrolment
+        if enrolment:
+            account_id, workflow_id, _ = execution.version
+            days["workflow"][(account_id, workflow_id)].add(enrolment.day)
+            if enrolment.contact_id is not None:
+                days["contact"][(account_id, enrolment.contact_id)].add(enrolment.day)
+    return days
+
+
+def fct_retention_cohorts(events: list[Event], executions: dict[str, Execution],
+                          last_day: dt.date) -> dict[tuple, dict]:
+    # per cohort, each member's active periods numbered from the cohort's own (0)
+    cohorts: dict[tuple, list[set[int]]] = defaultdict(list)
+    for cohort_type, members in active_days(events, executions).items():
+        for grain, period_start in PERIOD_START.items():
+            for (account_id, _), member_days in members.items():
+                starts = {period_start(day) for day in member_days}
+                first = min(starts)
+                cohorts[(account_id, cohort_type, grain, first)].append(
+                    {periods_between(grain, first, start) for start in starts})
+    rows = {}
+    for (account_id, cohort_type, grain, first), members in cohorts.items():
+        # every period up to the one holding the last day with data
+        for number in range(periods_between(grain, first, PERIOD_START[grain](last_day)) + 1):
+            retained = sum(1 for periods in members if number in periods)
+            rows[(account_id, cohort_type, grain, first, number)] = {
+                "cohort_size": len(members),
+                "retained": retained,
+                "retained_unbounded": sum(1 for periods in members if max(periods) >= number),
+                "retention_rate": percentage(retained, len(members)),
+            }
+    return rows
+
+
+# --- all of them ----------------------------------------------------------------------------
 
 def expected_marts(conn: psycopg.Connection) -> dict[str, dict[tuple, dict]]:
     events, definitions = read_raw(conn)
@@ -525,4 +687,8 @@ def expected_marts(conn: psycopg.Connection) -> dict[str, dict[tuple, dict]]:
             "fct_cost_daily": fct_cost_daily(executions, definitions, last_day),
             "fct_workflow_step_daily": fct_workflow_step_daily(executions, definitions,
                                                                last_day),
+            "fct_errors_daily": fct_errors_daily(executions, definitions),
+            "fct_executions_hourly": fct_executions_hourly(executions),
+            "fct_user_activity_daily": fct_user_activity_daily(events),
+            "fct_retention_cohorts": fct_retention_cohorts(events, executions, last_day),
         }

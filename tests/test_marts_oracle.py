@@ -7,7 +7,10 @@ the sample's workflows are untouched: duplicate terminal events, a goal after co
 goals out of order, a step that failed then completed, a step outcome re-sent under a new
 event_id (once inside the backfilled days, for an execution that ended before them), executions
 with step events but no enrolment, enrolments at UTC offsets and across midnight, skipped steps,
-an unknown step, a non-action step that cost something.
+an unknown step, a non-action step that cost something; several step.failed with their messages
+against an execution that failed at the execution level only (sent twice), an enrolment without
+a trigger type, a contact enrolled on several days, user activity in a session across midnight
+and in the month before the sample.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ APPROXIMATE = {
     "completion_rate", "conversion_rate", "success_rate", "error_rate", "step_conversion_rate",
     "average_duration_seconds", "average_duration_ms", "average_time_in_step_seconds",
     "cost_per_execution", "p50_duration_seconds", "p95_duration_seconds", "p95_duration_ms",
+    "retention_rate",
 }
 SHOWN = 5  # differences shown per mart in a failure
 
@@ -193,7 +197,73 @@ def edge_events() -> list[dict]:
         e.step(f"x_p{i}", "step.completed", "s2", f"{d(5)}T12:00:30Z", ms=100 * (i + 1) ** 2,
                cost=round(0.001 * (i + 1), 3))
         e.add("execution.completed", f"{d(5)}T12:{minutes:02d}:00.123Z", f"x_p{i}")
+    errors(e)
+    activity(e)
     return e.events
+
+
+def errors(e: EdgeEvents) -> None:
+    d = day
+    # several step.failed: one error each, the smallest message, a message missing; the
+    # execution.failed that followed is not a second error
+    e.enrol("x_errs", f"{d(4)}T08:00:00Z")
+    for message in ("b: second", "a: first", None):
+        e.step("x_errs", "step.failed", "s2", f"{d(4)}T08:01:00Z", error_type="api_timeout",
+               **({"error_message": message} if message else {}))
+    e.step("x_errs", "step.failed", "s3", f"{d(4)}T23:30:00-02:00", error_type="network_error",
+           error_message="next UTC day")
+    e.step("x_errs", "step.failed", "s99", f"{d(4)}T09:00:00Z", error_type="validation_error",
+           error_message="unknown step")
+    e.step("x_errs", "step.failed", "s4", f"{d(4)}T09:00:00Z", error_type="validation_error",
+           error_message="not an action")
+    e.add("execution.failed", f"{d(4)}T09:30:00Z", "x_errs", error_type="api_timeout",
+          error_message="after the step")
+    # another execution failing the same step the same day: two affected executions
+    e.enrol("x_errs2", f"{d(4)}T08:00:00Z")
+    e.step("x_errs2", "step.failed", "s2", f"{d(4)}T10:00:00Z", error_type="api_timeout",
+           error_message="c: third")
+    # failed at the execution level only, sent twice on two days: step_id null, one error on
+    # the day of the earliest
+    e.enrol("x_exec_fail", f"{d(4)}T08:00:00Z")
+    e.step("x_exec_fail", "step.completed", "s2", f"{d(4)}T08:00:30Z")
+    e.add("execution.failed", f"{d(4)}T08:45:00Z", "x_exec_fail",
+          error_type="configuration_error", error_message="bad config")
+    e.add("execution.failed", f"{d(5)}T08:45:00Z", "x_exec_fail",
+          error_type="configuration_error", error_message="again")
+    # an enrolment without a trigger type (null in the hourly mart), the same contact enrolled
+    # again later and in another workflow (contact retention), in a workflow only step events
+    # had reached so far
+    e.add("execution.enrolled", f"{d(1)}T05:00:00Z", "x_loyal_1", contact_id="c_loyal",
+          enrollment_source="manual")
+    e.add("execution.enrolled", f"{d(5)}T05:00:00Z", "x_loyal_2", contact_id="c_loyal",
+          enrollment_source="api", trigger_type="form")
+    e.add("execution.enrolled", f"{d(6)}T05:00:00Z", "y_loyal", "wf_edge_y",
+          contact_id="c_loyal", enrollment_source="api", trigger_type="webhook")
+    e.add("execution.completed", f"{d(6)}T05:30:00Z", "y_loyal", "wf_edge_y")
+
+
+def activity(e: EdgeEvents) -> None:
+    d = day
+
+    def act(user_id: str, at: str, action: str, session: str | None = "s1", **properties):
+        if session is not None:
+            properties["session_id"] = session
+        e.add("user.activity", at, user_id=user_id, action=action, resource="workflow",
+              **properties)
+
+    # a session across midnight counts on both days; logins; a missing duration; an event
+    # without a session; an offset that moves an event to the previous UTC day
+    act("u_night", f"{d(1)}T23:50:00Z", "login", duration_ms=1500)
+    act("u_night", f"{d(2)}T00:10:00Z", "view_dashboard", duration_ms=250)
+    act("u_night", f"{d(2)}T09:00:00+05:00", "login", session="s2", duration_ms=1000)
+    act("u_night", f"{d(2)}T10:00:00Z", "export", session="s2")
+    act("u_night", f"{d(2)}T11:00:00Z", "edit_workflow", session=None, duration_ms=7)
+    # retention: a cohort from the month before, with a gap; active again the next ISO week
+    act("u_old", f"{d(-8)}T12:00:00Z", "login", duration_ms=10)
+    act("u_old", f"{d(3)}T12:00:00Z", "login", duration_ms=10)
+    act("u_gap", f"{d(1)}T12:00:00Z", "login", duration_ms=10)
+    act("u_gap", f"{d(5)}T12:00:00Z", "publish_workflow", duration_ms=10)
+    act("u_once", f"{d(2)}T12:00:00-03:00", "login", duration_ms=10)
 
 
 # --- comparing ------------------------------------------------------------------------------
