@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import orjson
 
-from assets.ingestion.validate import COPY_COLUMNS, Rejected, copy_escape, event_to_copy_line
+from assets.ingestion.ownership import Owners
+from assets.ingestion.validate import (
+    COPY_COLUMNS, Rejected, claim_of, copy_escape, event_to_copy_line)
 from api.errors import bad_request
 
 MAX_EVENTS = 10_000
@@ -68,6 +70,7 @@ def ingest(conn, events: list, account_id: str, source: str) -> dict:
             continue
         lines[key] = line
         outcomes.append({"index": index, "event_id": key, "status": None})
+    _refuse_foreign(conn, events, outcomes, lines, rejected)
     stored = _store(conn, lines, rejected, source)
     for outcome in outcomes:
         if outcome["status"] is None:
@@ -80,9 +83,29 @@ def ingest(conn, events: list, account_id: str, source: str) -> dict:
             "duplicates": counts["duplicate"], "rejected": counts["rejected"], "results": outcomes}
 
 
+def _refuse_foreign(conn, events: list, outcomes: list[dict], lines: dict[str, str],
+                    rejected: list) -> None:
+    """Reject the events that name another account's workflow or execution (ownership.py)."""
+    foreign = Owners().foreign(conn, [claim_of(line) for line in lines.values()])
+    if not foreign:
+        return
+    for outcome in outcomes:
+        key = outcome["event_id"]
+        if outcome["status"] is not None:
+            continue
+        reason = foreign.get(claim_of(lines[key]))
+        if reason is not None:
+            del lines[key]
+            outcome.update(status="rejected", reason=reason)
+            rejected.append((outcome["index"] + 1, orjson.dumps(events[outcome["index"]]).decode(),
+                             reason))
+
+
 def _store(conn, lines: dict[str, str], rejected: list, source: str) -> set[str]:
-    """Insert the new events; return the ids stored by this call."""
+    """Insert the new events; return the ids stored by this call. The commit waits for the disk
+    (whatever the server's default): an event answered "accepted" survives a crash."""
     with conn.transaction():
+        conn.execute("set local synchronous_commit = on")
         load_id = conn.execute(
             "insert into raw.load_batches (source_file, target_table) values (%s, 'events')"
             " returning load_id", (source,)).fetchone()["load_id"]
@@ -104,7 +127,7 @@ def _store(conn, lines: dict[str, str], rejected: list, source: str) -> set[str]
                 copy.write("".join(f"{load_id}\t{source_text}\t{n}\t{copy_escape(raw)}\t"
                                    f"{copy_escape(reason)}\n" for n, raw, reason in rejected))
         conn.execute("update raw.load_batches set rows_read = %s, loaded = %s, duplicates = %s,"
-                     " rejected = %s, finished_at = now() where load_id = %s",
+                     " rejected = %s, status = 'done', finished_at = now() where load_id = %s",
                      (len(lines) + len(rejected), len(stored), len(lines) - len(stored),
                       len(rejected), load_id))
     return stored

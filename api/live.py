@@ -29,25 +29,29 @@ COMMIT_LAG = dt.timedelta(seconds=1)
 BASELINE = """
 select d.total_enrolled, d.currently_active,
        (select sum(completed) from marts.fct_workflow_daily t
-         where t.workflow_id = d.workflow_id) as completed,
+         where t.workflow_id = d.workflow_id and t.account_id = d.account_id) as completed,
        (select sum(goals_achieved) from marts.fct_workflow_daily t
-         where t.workflow_id = d.workflow_id) as goals_achieved,
+         where t.workflow_id = d.workflow_id and t.account_id = d.account_id) as goals_achieved,
        (select sum(failed) from marts.fct_workflow_daily t
-         where t.workflow_id = d.workflow_id) as failed,
+         where t.workflow_id = d.workflow_id and t.account_id = d.account_id) as failed,
        (select sum(exited) from marts.fct_workflow_daily t
-         where t.workflow_id = d.workflow_id) as exited
+         where t.workflow_id = d.workflow_id and t.account_id = d.account_id) as exited
 from marts.fct_workflow_daily d
-where d.workflow_id = %s order by d.date desc limit 1
+where d.workflow_id = %s and d.account_id = %s order by d.date desc limit 1
 """
+# By account as well as workflow: only the events of the stream's own account move it.
 COUNTS = """
-select workflow_id, event_type, count(*) as n from raw.events
+select account_id, workflow_id, event_type, count(*) as n from raw.events
 where workflow_id = any(%(wfs)s) and received_at > %(since)s and received_at <= %(until)s
-group by 1, 2
+group by 1, 2, 3
 """
 
+# What a stream watches: (account_id, workflow_id).
+Watched = tuple[str, str]
 
-def baseline(conn, workflow_id: str) -> dict[str, int]:
-    row = conn.execute(BASELINE, (workflow_id,)).fetchone()
+
+def baseline(conn, workflow_id: str, account_id: str) -> dict[str, int]:
+    row = conn.execute(BASELINE, (workflow_id, account_id)).fetchone()
     keys = ("total_enrolled", "currently_active", "completed", "goals_achieved", "failed", "exited")
     return {k: int(row[k] or 0) if row else 0 for k in keys}
 
@@ -67,7 +71,7 @@ def opening_metrics(pool: ConnectionPool, workflow_id: str, account_id: str,
     reconnecting client's Last-Event-ID is the mark instead (what it had seen), else nothing is
     added."""
     with pool.connection() as conn, pending.consistent(conn):
-        metrics = baseline(conn, workflow_id)
+        metrics = baseline(conn, workflow_id, account_id)
         refresh = pending.refresh_state(conn)
         mark = refresh.watermark if refresh is not None else resume_from
         if mark is not None and mark < until:
@@ -82,12 +86,13 @@ def now_cursor(conn) -> dt.datetime:
     return conn.execute("select clock_timestamp() - %s as t", (COMMIT_LAG,)).fetchone()["t"]
 
 
-def counts_between(conn, workflow_ids: list[str], since: dt.datetime,
-                   until: dt.datetime) -> dict[str, Counter]:
-    changes: dict[str, Counter] = defaultdict(Counter)
+def counts_between(conn, watched: list[Watched], since: dt.datetime,
+                   until: dt.datetime) -> dict[Watched, Counter]:
+    changes: dict[Watched, Counter] = defaultdict(Counter)
+    workflow_ids = sorted({workflow_id for _, workflow_id in watched})
     for row in conn.execute(COUNTS, {"wfs": workflow_ids, "since": since, "until": until}):
         for metric, sign in EFFECTS.get(row["event_type"], {}).items():
-            changes[row["workflow_id"]][metric] += sign * row["n"]
+            changes[(row["account_id"], row["workflow_id"])][metric] += sign * row["n"]
     return changes
 
 
@@ -109,21 +114,21 @@ class Hub:
 
     def __init__(self, pool: ConnectionPool, poll_seconds: float):
         self.pool, self.poll_seconds = pool, poll_seconds
-        self.subscribers: dict[str, set[asyncio.Queue]] = defaultdict(set)
+        self.subscribers: dict[Watched, set[asyncio.Queue]] = defaultdict(set)
         self.cursor: dt.datetime | None = None
         self._task: asyncio.Task | None = None
 
-    def subscribe(self, workflow_id: str) -> asyncio.Queue:
+    def subscribe(self, watched: Watched) -> asyncio.Queue:
         queue: asyncio.Queue = asyncio.Queue()
-        self.subscribers[workflow_id].add(queue)
+        self.subscribers[watched].add(queue)
         if self._task is None:
             self._task = asyncio.create_task(self._run())
         return queue
 
-    def unsubscribe(self, workflow_id: str, queue: asyncio.Queue) -> None:
-        self.subscribers[workflow_id].discard(queue)
-        if not self.subscribers[workflow_id]:
-            del self.subscribers[workflow_id]
+    def unsubscribe(self, watched: Watched, queue: asyncio.Queue) -> None:
+        self.subscribers[watched].discard(queue)
+        if not self.subscribers[watched]:
+            del self.subscribers[watched]
 
     async def close(self) -> None:
         if self._task is not None:
@@ -138,10 +143,10 @@ class Hub:
         with self.pool.connection() as conn:
             return now_cursor(conn)
 
-    def _poll(self, workflow_ids: list[str], since: dt.datetime):
+    def _poll(self, watched: list[Watched], since: dt.datetime):
         with self.pool.connection() as conn:
             until = now_cursor(conn)
-            return until, counts_between(conn, workflow_ids, since, until)
+            return until, counts_between(conn, watched, since, until)
 
     async def _run(self) -> None:
         while True:
@@ -155,6 +160,6 @@ class Hub:
             except Exception:  # noqa: BLE001 - a failed poll is retried at the next tick
                 continue
             self.cursor = until
-            for workflow_id in watched:
-                for queue in list(self.subscribers.get(workflow_id, ())):
-                    queue.put_nowait((since, until, changes.get(workflow_id, Counter())))
+            for key in watched:
+                for queue in list(self.subscribers.get(key, ())):
+                    queue.put_nowait((since, until, changes.get(key, Counter())))

@@ -21,7 +21,8 @@ import psycopg
 
 from orchestration.settings import Settings
 
-# Tuned for analytics on a small machine; durability of a local warehouse matters less than speed.
+# Tuned for analytics on a small machine. Commits stay synchronous (the server's default): a write
+# that `wfa load` or the API acknowledged must survive a crash of the server.
 SERVER_CONF = """
 # written by wfa db up
 listen_addresses = '127.0.0.1'
@@ -36,7 +37,6 @@ effective_cache_size = '4GB'
 max_wal_size = '8GB'
 wal_level = minimal
 max_wal_senders = 0
-synchronous_commit = off
 jit = off
 max_parallel_workers_per_gather = 2
 """
@@ -125,11 +125,24 @@ def status(settings: Settings) -> ServerStatus:
     return ServerStatus(False, pid, f"stale pid file (pid {pid} is not a running server)")
 
 
+# Written into postgresql.conf by earlier versions; it lost acknowledged writes on a crash.
+_ASYNC_COMMIT_LINE = "synchronous_commit = off\n"
+
+
+def _make_commits_durable(pgdata: Path) -> None:
+    """Drop the asynchronous-commit line an older `wfa db up` wrote into the server's config."""
+    conf = pgdata / "postgresql.conf"
+    text = conf.read_text(encoding="utf-8")
+    if _ASYNC_COMMIT_LINE in text:
+        conf.write_text(text.replace(_ASYNC_COMMIT_LINE, ""), encoding="utf-8")
+
+
 def _init(settings: Settings) -> None:
     pgdata = settings.pgdata
     pgdata.mkdir(parents=True, exist_ok=True)
     _prepare_permissions(pgdata)
     if (pgdata / "PG_VERSION").exists():
+        _make_commits_durable(pgdata)
         return
     result = _pg(
         [_bin("initdb"), "-D", str(pgdata), "--auth=trust", "--encoding=UTF8",

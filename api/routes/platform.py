@@ -195,8 +195,10 @@ def costs_forecast(caller: Reader, conn: Conn):
 def workflow_anomalies(workflow_id: str, period: DateRange, caller: Reader, conn: Conn):
     owned(conn, workflow_id, caller.account_id)
     rows = _optional_mart(conn, "metric_anomalies",
-                          "workflow_id = %(wf)s and (ts at time zone 'UTC')::date between %(first)s and %(last)s",
-                          {"wf": workflow_id, "first": period.start, "last": period.end}, "ts, metric")
+                          "account_id = %(acc)s and workflow_id = %(wf)s"
+                          " and (ts at time zone 'UTC')::date between %(first)s and %(last)s",
+                          {"acc": caller.account_id, "wf": workflow_id, "first": period.start,
+                           "last": period.end}, "ts, metric")
     if rows is None:
         raise _absent("metric_anomalies")
     return {"workflow_id": workflow_id, "anomalies": rows}
@@ -205,8 +207,8 @@ def workflow_anomalies(workflow_id: str, period: DateRange, caller: Reader, conn
 @router.get("/workflows/{workflow_id}/analytics/forecast")
 def workflow_forecast(workflow_id: str, caller: Reader, conn: Conn):
     owned(conn, workflow_id, caller.account_id)
-    rows = _optional_mart(conn, "metric_forecasts", "workflow_id = %(wf)s",
-                          {"wf": workflow_id}, "metric, ds")
+    rows = _optional_mart(conn, "metric_forecasts", "account_id = %(acc)s and workflow_id = %(wf)s",
+                          {"acc": caller.account_id, "wf": workflow_id}, "metric, ds")
     if rows is None:
         raise _absent("metric_forecasts")
     return {"workflow_id": workflow_id, "forecast": rows}

@@ -37,7 +37,8 @@ async def stream(request: Request, workflow_id: str, caller: Reader,
 
     if not await asyncio.to_thread(known):
         raise not_found(f"workflow {workflow_id!r}")
-    queue = hub.subscribe(workflow_id)
+    watched = (caller.account_id, workflow_id)
+    queue = hub.subscribe(watched)
     try:
         start = await hub.current_cursor()
         # The marts' figures plus the events received since their watermark (or, before any
@@ -46,7 +47,7 @@ async def stream(request: Request, workflow_id: str, caller: Reader,
         metrics = await asyncio.to_thread(opening_metrics, pool, workflow_id,
                                           caller.account_id, resume_from, start)
     except BaseException:
-        hub.unsubscribe(workflow_id, queue)
+        hub.unsubscribe(watched, queue)
         raise
 
     async def events():
@@ -83,7 +84,7 @@ async def stream(request: Request, workflow_id: str, caller: Reader,
                     yield f": heartbeat {cursor_id(cursor)}\n\n".encode()
                     last_beat = now
         finally:
-            hub.unsubscribe(workflow_id, queue)
+            hub.unsubscribe(watched, queue)
 
     return StreamingResponse(events(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import orjson
 import psycopg
 from psycopg import sql
 from pydantic import ValidationError
@@ -24,9 +25,11 @@ from assets.ingestion.deferred_indexes import deferred_indexes
 from assets.ingestion.pipeline import gc_paused, prefetch
 from assets.ingestion.parallel import parsed_files, parser_pool, worth_parallel
 from assets.ingestion.readers import file_format, raw_text, read_rows
+from assets.ingestion.ownership import Owners
 from assets.ingestion.reference import REFERENCE_TABLES
 from assets.ingestion.seen_ids import SeenIds
-from assets.ingestion.validate import COPY_COLUMNS, ParsedChunk, Rejected, copy_escape, validate_chunk
+from assets.ingestion.validate import (
+    COPY_COLUMNS, ParsedChunk, Rejected, claim_of, copy_escape, copy_unescape, validate_chunk)
 
 CHUNK_ROWS = 20_000
 WRITERS = 2  # connections storing chunks side by side
@@ -150,10 +153,12 @@ def load_path(url: str, path: Path | str, table: str = "events",
     with open(path, "rb"):  # fail early, before any database work, if unreadable
         pass
     result = LoadResult(source_file=str(path), table=table)
-    with psycopg.connect(url) as conn:
+    with connect_durably(url) as conn:
+        mark_stopped_loads(conn)
+        # the batch's backend lives as long as this load: a load killed any way is found by it
         result.load_id = conn.execute(
-            "insert into raw.load_batches (source_file, target_table) values (%s, %s)"
-            " returning load_id", (str(path), table)).fetchone()[0]
+            "insert into raw.load_batches (source_file, target_table, backend_pid)"
+            " values (%s, %s, pg_backend_pid()) returning load_id", (str(path), table)).fetchone()[0]
         conn.commit()
         if table == "events":
             chunks = parsed if parsed is not None else prefetch(_validated_chunks(rows, chunk_rows))
@@ -162,10 +167,31 @@ def load_path(url: str, path: Path | str, table: str = "events",
             _load_reference(conn, rows, result, table, chunk_rows)
         conn.execute(
             "update raw.load_batches set rows_read = %s, loaded = %s, duplicates = %s,"
-            " rejected = %s, finished_at = now() where load_id = %s",
+            " rejected = %s, status = 'done', finished_at = now() where load_id = %s",
             (result.rows_read, result.loaded, result.duplicates, result.rejected, result.load_id))
         conn.commit()
     return result
+
+
+def connect_durably(url: str) -> psycopg.Connection:
+    """A connection whose commits wait for the disk, whatever the server's default: a row the
+    loader counted as loaded survives a crash of the server."""
+    conn = psycopg.connect(url)
+    conn.execute("set synchronous_commit = on")
+    conn.commit()
+    return conn
+
+
+def mark_stopped_loads(conn: psycopg.Connection) -> int:
+    """Mark failed the loads still 'running' whose backend is gone (their process was killed, or
+    the server restarted): their counts are those of the chunks they committed."""
+    stopped = conn.execute(
+        "update raw.load_batches b set status = 'failed', finished_at = now(),"
+        " error = 'the load stopped before its end (its process or the server was stopped)'"
+        " where status = 'running' and not exists (select from pg_stat_activity a"
+        "  where a.pid = b.backend_pid and a.backend_start <= b.started_at)").rowcount
+    conn.commit()
+    return stopped
 
 
 def _chunks(rows: Iterator, size: int) -> Iterator[list]:
@@ -179,20 +205,30 @@ def _chunks(rows: Iterator, size: int) -> Iterator[list]:
         yield chunk
 
 
+_REJECTED_COLUMNS = "load_id, source_file, line_number, raw_line, reason"
+
+
 def _copy_rejections(conn: psycopg.Connection, load_id: int, source_file: str,
                      rejections: list[tuple[int, str, str]]) -> None:
+    """Keep the rejected lines; a line of the file kept already (an earlier load of it, perhaps
+    one that was stopped) is not kept twice."""
     if not rejections:
         return
     source = copy_escape(source_file)
-    with conn.cursor().copy(
-        "copy raw.events_rejected (load_id, source_file, line_number, raw_line, reason)"
-        " from stdin"
-    ) as copy:
+    conn.execute(f"create temp table if not exists incoming_rejections as"
+                 f" select {_REJECTED_COLUMNS} from raw.events_rejected limit 0")
+    with conn.cursor().copy(f"copy incoming_rejections ({_REJECTED_COLUMNS}) from stdin") as copy:
         copy.write("".join(
             f"{load_id}\t{source}\t{number}\t{copy_escape(raw_text(raw))}"
             f"\t{copy_escape(reason)}\n"
             for number, raw, reason in rejections
         ))
+    conn.execute(
+        f"insert into raw.events_rejected ({_REJECTED_COLUMNS})"
+        f" select {_REJECTED_COLUMNS} from incoming_rejections order by line_number"
+        " on conflict (source_file, line_number, md5(raw_line))"
+        " where source_file not like 'api:%' do nothing")
+    conn.execute("truncate incoming_rejections")
 
 
 def _store_rejections(conn: psycopg.Connection, result: LoadResult,
@@ -234,6 +270,7 @@ class _Writers:
 
     def __init__(self, url: str, load_id: int, source_file: str, count: int):
         self.url, self.load_id, self.source_file = url, load_id, source_file
+        self.owners = Owners()
         self.pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="wfa-writer")
         self.local = threading.local()
         # offer new events without looking them up (but those the load may have offered
@@ -245,18 +282,26 @@ class _Writers:
     def _connection(self) -> psycopg.Connection:
         conn = getattr(self.local, "conn", None)
         if conn is None:
-            conn = self.local.conn = psycopg.connect(self.url)
+            conn = self.local.conn = connect_durably(self.url)
             with self.lock:
                 self.connections.append(conn)
         return conn
 
-    def store(self, event_ids: list[str], copy_text: str,
-              rejections: list[tuple[int, str, str]], suspects: list[str] | None) -> Future:
-        """`suspects`: the ids this load may have offered before (None: not known)."""
-        return self.pool.submit(self._store, event_ids, copy_text, rejections, suspects)
+    def store(self, chunk: ParsedChunk, suspects: list[str] | None, rows_read: int,
+              repeats: int) -> Future:
+        """`suspects`: the ids this load may have offered before (None: not known); `rows_read`
+        and `repeats` (duplicates found before the chunk reached its writer) go into the
+        batch's counts with the chunk."""
+        return self.pool.submit(self._store, chunk, suspects, rows_read, repeats)
 
-    def _store(self, event_ids, copy_text, rejections, suspects) -> _Stored:
+    def _store(self, chunk: ParsedChunk, suspects, rows_read: int, repeats: int) -> _Stored:
         conn = self._connection()
+        event_ids, copy_text = chunk.event_ids, chunk.copy_text
+        rejections = chunk.rejections
+        foreign = self.owners.foreign(conn, chunk.claims) if event_ids else {}
+        if foreign:
+            event_ids, copy_text, refused = _without_foreign(chunk, foreign)
+            rejections = rejections + refused
         loaded = 0
         if event_ids:
             look_up = None if self.look_up_first else (suspects or [])
@@ -265,8 +310,16 @@ class _Writers:
             # first (an offer that fails on the key writes part of the chunk for nothing)
             self.look_up_first = self.look_up_first or missed
         _copy_rejections(conn, self.load_id, self.source_file, rejections)
+        stored = _Stored(loaded, len(event_ids) - loaded, rejections)
+        # counted in the chunk's own transaction: the batch's counts hold exactly the rows
+        # stored, even when the load is killed before its end
+        conn.execute(
+            "update raw.load_batches set rows_read = rows_read + %s, loaded = loaded + %s,"
+            " duplicates = duplicates + %s, rejected = rejected + %s where load_id = %s",
+            (rows_read, stored.loaded, stored.duplicates + repeats, len(rejections),
+             self.load_id))
         conn.commit()
-        return _Stored(loaded, len(event_ids) - loaded, rejections)
+        return stored
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
@@ -300,16 +353,16 @@ def _load_events(url: str, chunks: Iterator[ParsedChunk], result: LoadResult,
         for chunk in chunks:
             result.rows_read += chunk.rows_read
             result.duplicates += chunk.repeats
-            event_ids, copy_text = chunk.event_ids, chunk.copy_text
-            repeated = in_flight.intersection(event_ids)
+            repeated = in_flight.intersection(chunk.event_ids)
             if repeated:
-                event_ids, copy_text = _without(event_ids, copy_text, repeated)
+                chunk = _chunk_without(chunk, repeated)
                 result.duplicates += len(repeated)
+            event_ids = chunk.event_ids
             # (after the ids in flight are set aside: the filter has seen those too)
             suspects = seen.add_and_check(event_ids) if seen is not None else None
             in_flight.update(event_ids)
-            pending.append((store.store(event_ids, copy_text, chunk.rejections, suspects),
-                            event_ids))
+            pending.append((store.store(chunk, suspects, chunk.rows_read,
+                                        chunk.repeats + len(repeated)), event_ids))
             while len(pending) > 2 * writers or (pending and pending[0][0].done()):
                 settle_oldest()
         while pending:
@@ -318,6 +371,41 @@ def _load_events(url: str, chunks: Iterator[ParsedChunk], result: LoadResult,
         for future, _ in pending:
             future.cancel()
         store.close()
+
+
+def _chunk_without(chunk: ParsedChunk, dropped: set[str]) -> ParsedChunk:
+    """A chunk less some of its ids' events (its claims stay: a claim of an event set aside
+    is made by the chunk that holds that event, or by this one, harmlessly)."""
+    kept = [i for i, event_id in enumerate(chunk.event_ids) if event_id not in dropped]
+    lines = chunk.copy_text.split("\n")
+    return chunk._replace(event_ids=[chunk.event_ids[i] for i in kept],
+                          copy_text="\n".join([lines[i] for i in kept]),
+                          line_numbers=[chunk.line_numbers[i] for i in kept])
+
+
+def _without_foreign(chunk: ParsedChunk, foreign: dict) -> tuple[list[str], str, list]:
+    """The chunk's events less those naming another account's workflow or execution, and
+    those as rejections (line number, the event as stored would have been, reason)."""
+    event_ids, lines, refused = [], [], []
+    for event_id, line, number in zip(chunk.event_ids, chunk.copy_text.split("\n"),
+                                      chunk.line_numbers):
+        reason = foreign.get(claim_of(line))
+        if reason is None:
+            event_ids.append(event_id)
+            lines.append(line)
+        else:
+            refused.append((number, _line_as_json(line), reason))
+    return event_ids, "\n".join(lines), refused
+
+
+def _line_as_json(copy_line: str) -> str:
+    """A validated event's COPY line as a JSON object (for raw.events_rejected)."""
+    values = dict(zip(COPY_COLUMNS, map(copy_unescape, copy_line.split("\t"))))
+    properties = values.pop("properties")
+    if values["workflow_version"] is not None:
+        values["workflow_version"] = int(values["workflow_version"])
+    body = orjson.dumps({k: v for k, v in values.items() if v is not None}).decode()
+    return f"{body[:-1]},\"properties\":{properties or '{}'}}}"
 
 
 def _without(event_ids: list[str], copy_text: str,
@@ -418,12 +506,17 @@ def _load_reference(conn: psycopg.Connection, rows: Iterator, result: LoadResult
                 psycopg.types.json.Jsonb(v) if isinstance(v, dict) else v
                 for v in values.values())
         result.rows_read += len(chunk)
+        loaded = len(latest.keys() - seen)
         if latest:
             with conn.cursor() as cur:
                 cur.executemany(upsert, list(latest.values()))
-            result.loaded += len(latest.keys() - seen)
+            result.loaded += loaded
             seen.update(latest)
         _store_rejections(conn, result, rejections)
+        conn.execute(  # with the chunk, as for events: a stopped load's counts hold
+            "update raw.load_batches set rows_read = %s, loaded = %s, duplicates = %s,"
+            " rejected = %s where load_id = %s",
+            (result.rows_read, result.loaded, result.duplicates, result.rejected, result.load_id))
         conn.commit()
 
 

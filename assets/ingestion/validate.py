@@ -283,6 +283,8 @@ class ParsedChunk(NamedTuple):
     copy_text: str
     rejections: list[tuple[int, "bytes | str", str]]
     repeats: int
+    line_numbers: list[int]  # of each id's line, in the order of event_ids
+    claims: list  # the distinct (account, workflow, execution) its events name (ownership.py)
 
 
 def validate_chunk(rows: list) -> ParsedChunk:
@@ -290,6 +292,7 @@ def validate_chunk(rows: list) -> ParsedChunk:
     tuple (event_id, COPY line) of an event already validated (json_fast_path; a decoded JSON
     value is never a tuple)."""
     lines: dict[str, str] = {}
+    numbers: dict[str, int] = {}
     rejections = []
     repeats = 0
     for number, raw, row in rows:
@@ -310,8 +313,37 @@ def validate_chunk(rows: list) -> ParsedChunk:
             repeats += 1
         else:
             lines[event_id] = line
+            numbers[event_id] = number
     # In event_id order: the primary key's B-tree is then filled page after page, and concurrent
     # writers take its row locks in one order (never a deadlock between them).
     event_ids = sorted(lines)
-    return ParsedChunk(len(rows), event_ids, "\n".join(lines[i] for i in event_ids), rejections,
-                       repeats)
+    copy_lines = [lines[i] for i in event_ids]
+    return ParsedChunk(len(rows), event_ids, "\n".join(copy_lines), rejections, repeats,
+                       [numbers[i] for i in event_ids], claims_of(copy_lines))
+
+
+def copy_unescape(value: str) -> str | None:
+    """A COPY text field back to its value (None for \\N)."""
+    if value == "\\N":
+        return None
+    if "\\" not in value:
+        return value
+    return re.sub(r"\\(.)", lambda m: _UNESCAPE.get(m.group(1), m.group(1)), value)
+
+
+_UNESCAPE = {"t": "\t", "n": "\n", "r": "\r", "\\": "\\"}
+# Positions in a COPY line (COPY_COLUMNS) of what ownership checks.
+_ACCOUNT, _WORKFLOW, _EXECUTION = 3, 4, 6
+
+
+def claim_of(copy_line: str) -> tuple:
+    """(account_id, workflow_id, execution_id) of one COPY line."""
+    fields = copy_line.split("\t", _EXECUTION + 1)
+    return (copy_unescape(fields[_ACCOUNT]), copy_unescape(fields[_WORKFLOW]),
+            copy_unescape(fields[_EXECUTION]))
+
+
+def claims_of(copy_lines: list[str]) -> list:
+    """The distinct claims of the lines that name a workflow, in their order."""
+    return list(dict.fromkeys(claim for claim in map(claim_of, copy_lines)
+                              if claim[1] is not None))
