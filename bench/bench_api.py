@@ -127,15 +127,16 @@ def distinct_range(i: int) -> dict:
             "granularity": "weekly" if weekly else "daily"}
 
 
-async def ingestion(client: httpx.AsyncClient, batches: int, concurrency: int) -> float:
+async def ingestion(client: httpx.AsyncClient, batches: int, concurrency: int,
+                    prefix: str = "ing") -> float:
     counter = iter(range(batches))
 
     async def worker():
         for b in counter:
-            body = [{"event_id": f"ing_{b}_{j}", "event_type": "execution.enrolled",
+            body = [{"event_id": f"{prefix}_{b}_{j}", "event_type": "execution.enrolled",
                      "occurred_at": "2026-07-01T00:00:00Z", "account_id": "acc_bench",
                      "workflow_id": "wf_big", "workflow_version": 1,
-                     "execution_id": f"ing_{b}_{j}", "contact_id": "c",
+                     "execution_id": f"{prefix}_{b}_{j}", "contact_id": "c",
                      "properties": {"enrollment_source": "api"}} for j in range(1000)]
             response = await client.post("/api/v1/events", json=body)
             assert response.json()["accepted"] == 1000

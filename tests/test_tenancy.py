@@ -144,3 +144,61 @@ def test_live_counts_are_an_accounts_own(warehouse):
     with psycopg.connect(warehouse.warehouse_url, row_factory=dict_row) as conn:
         changes = counts_between(conn, [("acc_a", "wf_a")], since, until)
     assert dict(changes[("acc_a", "wf_a")]) == {"total_enrolled": 1, "currently_active": 1}
+
+
+def test_foreign_events_stored_before_ownership_are_set_aside_and_the_refresh_runs(
+        pg_server_url):
+    """Events written into another account's workflow or execution before ownership was
+    checked broke a model (a duplicate key) and a reconciliation check, which stopped the
+    refresh for every account; the migration sets them aside with their reason."""
+    from orchestration import migrate
+    from tests.conftest import make_database
+    from tests.helpers import run_dbt
+
+    settings = make_database(pg_server_url, "legacy_tenancy")
+    url = settings.warehouse_url
+    with psycopg.connect(url, autocommit=True) as conn:  # back to the layer before 0008
+        conn.execute("drop schema raw cascade")
+        conn.execute("drop schema platform cascade")
+        conn.execute("create schema platform")
+        conn.execute("create table platform.schema_migrations (version text primary key,"
+                     " name text not null, checksum text not null,"
+                     " applied_at timestamptz not null default now())")
+        for step in migrate.available():
+            if step.version >= "0008":
+                break
+            conn.execute(step.sql)
+            conn.execute("insert into platform.schema_migrations values (%s, %s, %s)",
+                         (step.version, step.name, step.checksum))
+        conn.execute("insert into raw.workflows (workflow_id, account_id) values"
+                     " ('wf_a', 'acc_a')")
+        conn.execute("""
+            insert into raw.events (event_id, event_type, occurred_at, received_at, account_id,
+                                    workflow_id, workflow_version, execution_id, contact_id)
+            values ('a1', 'execution.enrolled', '2026-09-01 10:00', '2026-09-01 10:00', 'acc_a',
+                    'wf_a', 1, 'x1', 'c1'),
+                   ('a2', 'execution.completed', '2026-09-01 11:00', '2026-09-01 11:00',
+                    'acc_a', 'wf_a', 1, 'x1', null),
+                   ('b1', 'execution.enrolled', '2026-09-01 12:00', '2026-09-01 12:00', 'acc_b',
+                    'wf_a', 1, 'x2', 'c2'),
+                   ('b2', 'execution.enrolled', '2026-09-01 13:00', '2026-09-01 13:00', 'acc_b',
+                    'wf_b', 1, 'x1', 'c3'),
+                   ('b3', 'execution.enrolled', '2026-09-01 14:00', '2026-09-01 14:00', 'acc_b',
+                    'wf_b', 1, 'x3', 'c4')""")
+    assert migrate.migrate(url) == [m.version for m in migrate.available()
+                                    if m.version >= "0008"]
+    assert query(settings, "select event_id from raw.events order by 1") == [
+        {"event_id": e} for e in ("a1", "a2", "b3")]
+    rejected = query(settings, "select source_file, raw_line, reason from raw.events_rejected"
+                               " order by reason")
+    assert [(r["source_file"], json.loads(r["raw_line"])["event_id"], r["reason"])
+            for r in rejected] == [
+        ("migration:0008_tenancy", "b2", "execution_id 'x1' belongs to another account"),
+        ("migration:0008_tenancy", "b1", "workflow_id 'wf_a' belongs to another account")]
+
+    run_dbt(settings, "build")  # every model and test passes: the refresh goes on
+    assert query(settings, "select account_id, workflow_id, execution_id, status"
+                           " from marts.fct_executions order by execution_id") == [
+        {"account_id": "acc_a", "workflow_id": "wf_a", "execution_id": "x1",
+         "status": "completed"},
+        {"account_id": "acc_b", "workflow_id": "wf_b", "execution_id": "x3", "status": "active"}]

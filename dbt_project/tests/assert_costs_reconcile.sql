@@ -3,15 +3,17 @@
 {{ config(meta={'dagster': {'ref': {'name': 'fct_cost_daily'}}}) }}
 with totals as (
 
-    select 'step events' as source, sum(credits) as credits, sum(cost_usd) as cost_usd
+    -- (a sum over no rows is null: as 0, a warehouse without any cost still adds up)
+    select 'step events' as source, coalesce(sum(credits), 0) as credits,
+        coalesce(sum(cost_usd), 0) as cost_usd
     from {{ ref('int_step_outcomes_extracted') }}
     union all
-    select 'fct_workflow_daily', sum(credits), sum(cost_usd) from {{ ref('fct_workflow_daily') }}
+    select 'fct_workflow_daily', coalesce(sum(credits), 0), coalesce(sum(cost_usd), 0) from {{ ref('fct_workflow_daily') }}
     union all
-    select 'fct_workflow_step_daily', sum(credits), sum(cost_usd)
+    select 'fct_workflow_step_daily', coalesce(sum(credits), 0), coalesce(sum(cost_usd), 0)
     from {{ ref('fct_workflow_step_daily') }}
     union all
-    select 'fct_cost_daily', sum(credits), sum(cost_usd) from {{ ref('fct_cost_daily') }}
+    select 'fct_cost_daily', coalesce(sum(credits), 0), coalesce(sum(cost_usd), 0) from {{ ref('fct_cost_daily') }}
 
 )
 

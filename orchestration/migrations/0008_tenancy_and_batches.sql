@@ -46,10 +46,39 @@ order by workflow_id, received_at, event_id
 on conflict (workflow_id) do nothing;
 
 insert into raw.execution_owners (execution_id, account_id, workflow_id)
-select distinct on (execution_id) execution_id, account_id, workflow_id
-from raw.events
-where execution_id is not null and workflow_id is not null
-order by execution_id, received_at, event_id;
+select distinct on (e.execution_id) e.execution_id, e.account_id, e.workflow_id
+from raw.events e
+join raw.workflow_owners w on w.workflow_id = e.workflow_id and w.account_id = e.account_id
+where e.execution_id is not null
+order by e.execution_id, e.received_at, e.event_id;
+
+-- Events stored before ownership was checked that name another account's workflow, or an
+-- execution of another account or workflow, are set aside into raw.events_rejected with their
+-- reason, as the loader would have: they failed the marts' checks and stopped every refresh.
+with foreign_events as (
+    select e.event_id,
+           case when w.account_id <> e.account_id
+                then format('workflow_id %L belongs to another account', e.workflow_id)
+                when x.account_id <> e.account_id
+                then format('execution_id %L belongs to another account', e.execution_id)
+                else format('execution_id %L belongs to workflow %L, not %L', e.execution_id,
+                            x.workflow_id, e.workflow_id)
+           end as reason
+    from raw.events e
+    join raw.workflow_owners w on w.workflow_id = e.workflow_id
+    left join raw.execution_owners x on x.execution_id = e.execution_id
+    where w.account_id <> e.account_id
+       or x.account_id <> e.account_id
+       or x.workflow_id <> e.workflow_id
+),
+moved as (
+    delete from raw.events e using foreign_events f where e.event_id = f.event_id
+    returning e.*, f.reason
+)
+insert into raw.events_rejected (source_file, line_number, raw_line, reason)
+select 'migration:0008_tenancy', 0,
+       (to_jsonb(moved) - 'reason' - 'received_at')::text, reason
+from moved;
 
 -- A load's state, so a load that was killed is known as such: 'running' while its process
 -- holds the backend `backend_pid`; 'done'; 'failed' (it stopped before its end: the counts are
