@@ -10,8 +10,10 @@ from __future__ import annotations
 import orjson
 
 from assets.ingestion.ownership import Owners
+from assets.ingestion.readers import undecodable
 from assets.ingestion.validate import (
-    COPY_COLUMNS, Rejected, claim_of, copy_escape, event_to_copy_line)
+    COPY_COLUMNS, EventWindow, Rejected, claim_of, copy_escape, event_to_copy_line, unexpected,
+    utc_now)
 from api.errors import bad_request
 
 MAX_EVENTS = 10_000
@@ -35,9 +37,9 @@ def parse_body(body: bytes, content_type: str) -> list:
                 continue
             try:
                 events.append(orjson.loads(line))
-            except orjson.JSONDecodeError:
+            except orjson.JSONDecodeError as exc:
                 text_line = line.decode("utf-8", "replace")
-                rejected = Rejected(f"not JSON: {text_line[:60]!r}")
+                rejected = undecodable(line, exc)  # not UTF-8, or not JSON
                 rejected.raw = text_line  # kept whole in raw.events_rejected
                 events.append(rejected)
     if len(events) > MAX_EVENTS:
@@ -45,24 +47,42 @@ def parse_body(body: bytes, content_type: str) -> list:
     return events
 
 
-def ingest(conn, events: list, account_id: str, source: str) -> dict:
+def _shown_id(event) -> str | None:
+    """The event_id as the answer shows it (a scalar; anything else is not an id)."""
+    event_id = event.get("event_id") if isinstance(event, dict) else None
+    if isinstance(event_id, (str, int, float)):
+        return event_id if isinstance(event_id, str) else str(event_id)
+    return None
+
+
+def _raw_json(event) -> str:
+    if isinstance(event, Rejected):
+        return event.raw
+    try:
+        return orjson.dumps(event).decode()
+    except orjson.JSONEncodeError as error:  # e.g. nested deeper than orjson writes
+        return f"(not rendered: {error})"
+
+
+def ingest(conn, events: list, account_id: str, source: str,
+           window: EventWindow | None = None) -> dict:
+    """`window`: the span of occurred_at (default: from 2000 to a day after now)."""
+    window = window or EventWindow.ending_after(utc_now())  # once for the request
     outcomes: list[dict] = []
     lines: dict[str, str] = {}
     rejected: list[tuple[int, str, str]] = []
     for index, event in enumerate(events):
-        event_id = event.get("event_id") if isinstance(event, dict) else None
-        event_id = None if event_id is None else str(event_id)
         try:
             if isinstance(event, Rejected):
                 raise event
-            key, line = event_to_copy_line(event)
+            key, line = event_to_copy_line(event, window)
             if event.get("account_id") != account_id:
                 raise Rejected("account_id does not belong to this API key's account")
-        except Rejected as reason:
-            outcomes.append({"index": index, "event_id": event_id, "status": "rejected",
-                             "reason": str(reason)})
-            raw = event.raw if isinstance(event, Rejected) else orjson.dumps(event).decode()
-            rejected.append((index + 1, raw, str(reason)))
+        except Exception as error:  # noqa: BLE001 - a Rejected, or one no rule foresaw
+            reason = str(error if isinstance(error, Rejected) else unexpected(error))
+            outcomes.append({"index": index, "event_id": _shown_id(event), "status": "rejected",
+                             "reason": reason})
+            rejected.append((index + 1, _raw_json(event), reason))
             continue
         if key in lines:
             outcomes.append({"index": index, "event_id": key, "status": "duplicate",
@@ -97,8 +117,7 @@ def _refuse_foreign(conn, events: list, outcomes: list[dict], lines: dict[str, s
         if reason is not None:
             del lines[key]
             outcome.update(status="rejected", reason=reason)
-            rejected.append((outcome["index"] + 1, orjson.dumps(events[outcome["index"]]).decode(),
-                             reason))
+            rejected.append((outcome["index"] + 1, _raw_json(events[outcome["index"]]), reason))
 
 
 def _store(conn, lines: dict[str, str], rejected: list, source: str) -> set[str]:

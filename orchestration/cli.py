@@ -170,7 +170,8 @@ def load(paths: tuple[Path, ...], table: str) -> None:
 
 
 def _load_and_report(settings: Settings, paths: list[Path], table: str) -> bool:
-    """Load, print per-file and total counts; False if a file could not be read at all."""
+    """Load, print per-file and total counts; False if a file could not be read at all, or
+    only in part (truncated or corrupt)."""
     from assets.ingestion import LoadFailure, iter_load
 
     ok = True
@@ -178,7 +179,8 @@ def _load_and_report(settings: Settings, paths: list[Path], table: str) -> bool:
     reasons: dict[str, int] = {}
     started = time.monotonic()
     click.echo(f"{'file':<48} {'read':>10} {'loaded':>10} {'duplicate':>10} {'rejected':>10}")
-    for result in iter_load(settings.warehouse_url, paths, table):
+    for result in iter_load(settings.warehouse_url, paths, table,
+                            window=settings.event_window()):
         path = result.source_file
         if isinstance(result, LoadFailure):
             click.echo(f"{path[-48:]:<48} cannot be read: {result.error}", err=True)
@@ -189,6 +191,10 @@ def _load_and_report(settings: Settings, paths: list[Path], table: str) -> bool:
         for reason, count in result.reasons.items():
             reasons[reason] = reasons.get(reason, 0) + count
         click.echo(f"{path[-48:]:<48} " + " ".join(f"{c:>10,}" for c in counts))
+        if result.damaged:  # its rows up to the break are in the counts above
+            click.echo(f"{path}: {result.damaged}; the rows before the break are loaded",
+                       err=True)
+            ok = False
     seconds = time.monotonic() - started
     click.echo(f"{'total':<48} " + " ".join(f"{c:>10,}" for c in totals))
     rate = totals[0] / seconds if seconds else 0.0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from functools import cached_property
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     now: datetime | None = Field(
         default=None, description="The platform's clock, fixed (tests, replays); unset: the "
         "real time.")
+    events_earliest: date | None = Field(
+        default=None, description="Events dated before this UTC day are rejected (unset: the "
+        "contract's floor, EARLIEST_EVENT_DATE in assets/ingestion/contract.py).")
+    events_max_ahead_hours: float | None = Field(
+        default=None, ge=0, description="Events dated more than this many hours after now (the "
+        "platform's clock) are rejected (unset: the contract's MAX_AHEAD_HOURS).")
     api_rate_limit_per_minute: int = Field(default=60, description="Requests per minute per API key.")
     api_pool_max: int = Field(default=10, description="Most warehouse connections the API holds.")
     api_cache_entries: int = Field(
@@ -89,6 +95,17 @@ class Settings(BaseSettings):
         if self.now is None:
             return datetime.now(timezone.utc)
         return self.now if self.now.tzinfo else self.now.replace(tzinfo=timezone.utc)
+
+    def event_window(self):
+        """The span of occurred_at a load or a request accepts, from the clock as of now: taken
+        once per load or request, never per event."""
+        from assets.ingestion.contract import EARLIEST_EVENT_DATE, MAX_AHEAD_HOURS
+        from assets.ingestion.validate import EventWindow
+
+        return EventWindow.ending_after(
+            self.clock(),
+            MAX_AHEAD_HOURS if self.events_max_ahead_hours is None else self.events_max_ahead_hours,
+            self.events_earliest or EARLIEST_EVENT_DATE)
 
     @property
     def embedded(self) -> bool:

@@ -4,12 +4,16 @@ Wherever a fast path answers, it answers exactly as the checked path does."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import orjson
 import pytest
 
 from assets.ingestion.json_fast_path import plain_json_copy_line
 from assets.ingestion.parallel import parse_block
+from assets.ingestion.readers import undecodable
 from assets.ingestion.validate import (
+    EventWindow,
     Rejected,
     _checked_copy_line,
     _plain_copy_line,
@@ -210,7 +214,7 @@ def test_a_block_parses_as_its_lines_decoded_one_by_one(tmp_path):
         try:
             one_by_one.append((number, raw, orjson.loads(raw)))
         except orjson.JSONDecodeError as exc:
-            one_by_one.append((number, raw, Rejected(f"not JSON: {exc}"[:200])))
+            one_by_one.append((number, raw, undecodable(raw, exc)))
     assert parsed == validate_chunk(one_by_one)
     assert parsed.rows_read == len(lines) and len(parsed.rejections) > 300
 
@@ -221,3 +225,119 @@ def test_a_property_json_cannot_hold_is_rejected_with_its_reason():
     assert _plain_copy_line(event) is None
     with pytest.raises(Rejected, match="properties cannot be stored as JSON"):
         event_to_copy_line(event)
+
+
+# --- the bounds: timestamps, lengths, depth -------------------------------------------------
+
+NOW = datetime(2026, 12, 7, 12, tzinfo=timezone.utc)
+WINDOW = EventWindow.ending_after(NOW)  # 2000-01-01 to 24 h after NOW
+
+
+def nested(levels: int) -> list:
+    """Arrays `levels` deep."""
+    value: list = []
+    for _ in range(levels - 1):
+        value = [value]
+    return value
+
+
+TOO_DEEP = "properties are nested too deep: more than 32 levels"
+BOUNDS = [  # (event, the reason every path gives; None: stored)
+    (step("o1", occurred_at="2026-09-01T10:00:00+14:00"), None),
+    (step("o2", occurred_at="2026-09-01T10:00:00-14:00"), None),
+    (step("o3", occurred_at="2026-09-01T10:00:00+14:01"),
+     "occurred_at has an offset out of range: '2026-09-01T10:00:00+14:01' (offsets are within"
+     " ±14:00)"),
+    (step("o4", occurred_at="2026-09-01T10:00:00+18:00"),
+     "occurred_at has an offset out of range: '2026-09-01T10:00:00+18:00' (offsets are within"
+     " ±14:00)"),
+    (step("o5", occurred_at="9999-12-31T23:00:00-0500"),
+     "occurred_at is out of range: 9999-12-31T23:00:00-0500 is more than 24 h ahead of now"),
+    (step("o6", occurred_at="0001-01-01T00:00:00+01:00"),
+     "occurred_at is out of range: 0001-01-01T00:00:00+01:00 is before 2000-01-01"),
+    (step("o7", occurred_at="2000-01-01T00:00:00Z"), None),
+    (step("o8", occurred_at="2000-01-01T00:30:00+01:00"),  # 1999-12-31 23:30 UTC
+     "occurred_at is out of range: 2000-01-01T00:30:00+01:00 is before 2000-01-01"),
+    (step("o9", occurred_at="2026-12-08T12:00:00Z"), None),  # 24 h ahead, exactly
+    (step("o10", occurred_at="2026-12-08T12:00:00.000001Z"),
+     "occurred_at is out of range: 2026-12-08T12:00:00.000001Z is more than 24 h ahead of now"),
+    (step("o11", occurred_at="2028-01-01T00:00:00"),  # no offset: UTC
+     "occurred_at is out of range: 2028-01-01T00:00:00 is more than 24 h ahead of now"),
+    (step("o12", occurred_at="0001-01-01"),
+     "occurred_at is out of range: 0001-01-01 is before 2000-01-01"),
+    (step("l1", execution_id="x" * 256), None),
+    (step("l2", execution_id="x" * 257), "execution_id is too long: 257 characters (at most 256)"),
+    ({**step("l3"), "event_id": "e" * 10_000}, "event_id is too long: 10,000 characters (at most 256)"),
+    (step("l4", step_id=10**300), "step_id is too long: 301 characters (at most 256)"),
+    (step("l5", execution_id="x\t" * 200), "execution_id is too long: 400 characters (at most 256)"),
+    (step("p1", properties={"note": nested(31)}), None),  # 32 levels with the properties
+    (step("p2", properties={"note": nested(32)}), TOO_DEEP),
+    (step("p3", properties={"note": nested(300)}), TOO_DEEP),  # deeper than orjson writes
+    (step("p4", properties={"note": "b" * (64 * 1024 - 11)}), None),  # 65,536 bytes as JSON
+    (step("p5", properties={"note": "b" * (64 * 1024 - 10)}),
+     "properties are too large: 65,537 bytes as JSON (at most 65,536)"),
+    (step("p6", properties={"many": [[1]] * 40}), None),  # many brackets, three levels
+]
+
+
+@pytest.mark.parametrize("event,reason", BOUNDS, ids=[e["event_id"][:3] for e, _ in BOUNDS])
+def test_every_path_gives_the_same_answer_at_the_bounds(event, reason):
+    try:
+        outcome = _checked_copy_line(event, WINDOW)
+    except Rejected as rejected:
+        outcome = f"rejected: {rejected}"
+    if reason is None:
+        assert isinstance(outcome, tuple), outcome
+    else:
+        assert outcome == f"rejected: {reason}"
+    try:
+        answer = event_to_copy_line(event, WINDOW)
+    except Rejected as rejected:
+        answer = f"rejected: {rejected}"
+    assert answer == outcome
+    fast = _plain_copy_line(event, WINDOW)
+    assert fast is None or fast == outcome
+    try:
+        raw = orjson.dumps(event)
+    except orjson.JSONEncodeError:  # deeper than orjson writes, or an integer beyond 64 bits
+        return
+    fast = plain_json_copy_line(raw, WINDOW)
+    assert fast is None or fast == outcome
+    [(_, _, chunk_reason)] = parse_block(raw, 1, WINDOW).rejections or [(0, 0, None)]
+    assert chunk_reason == reason
+
+
+def test_the_fast_paths_still_take_events_at_the_bounds():
+    accepted = [event for event, reason in BOUNDS if reason is None]
+    assert [e["event_id"] for e in accepted if _plain_copy_line(e, WINDOW)] == [
+        "o1", "o2", "o7", "o9", "l1", "p1", "p4", "p6"]
+    # the JSON path leaves lines with more brackets than levels allowed to the checked way
+    assert [e["event_id"] for e in accepted if plain_json_copy_line(orjson.dumps(e), WINDOW)] == [
+        "o1", "o2", "o7", "o9", "l1", "p1", "p4"]
+
+
+def test_an_unforeseen_error_rejects_its_row_and_the_chunk_goes_on():
+    # an id no rule foresaw: an integer Python will not write out (only a Python caller can
+    # offer one: JSON input decodes it as a float)
+    rows = [(1, b"a", enrolled("u1")), (2, b"b", step("u9", step_id=10**5000)),
+            (3, b"c", enrolled("u2"))]
+    parsed = validate_chunk(rows, WINDOW)
+    assert (parsed.rows_read, parsed.event_ids) == (3, ["u1", "u2"])
+    assert parsed.rejections == [
+        (2, b"b", "unexpected error: ValueError: Exceeds the limit (4300 digits) for integer"
+                  " string conversion; use sys.set_int_max_str_digits() to increase the limit")]
+
+
+def test_the_window_follows_the_platforms_clock_and_settings():
+    from orchestration.settings import Settings
+
+    settings = Settings(now=datetime(2026, 12, 7, 12), events_max_ahead_hours=2,
+                        events_earliest="2026-01-01")
+    assert settings.event_window() == EventWindow(
+        datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2026, 12, 7, 14, tzinfo=timezone.utc),
+        2)
+    with pytest.raises(Rejected, match="^occurred_at is out of range: 2026-12-07T15:00:00Z is more"
+                                       " than 2 h ahead of now$"):
+        event_to_copy_line(step("w1", occurred_at="2026-12-07T15:00:00Z"), settings.event_window())
+    # the defaults: the contract's
+    assert Settings(now=NOW).event_window() == WINDOW

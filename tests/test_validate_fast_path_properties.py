@@ -6,6 +6,7 @@ test_validate_fast_path.py."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import orjson
 from hypothesis import HealthCheck, given, settings
@@ -26,8 +27,16 @@ from tests.test_validate_fast_path import checked, the_checked_way
 EXAMPLES = 400  # per property: a second or two each
 
 # text as producers send it: mostly plain ids, sometimes empty, escaped or beyond ASCII
+def nested(levels: int) -> list:
+    value: list = []
+    for _ in range(levels - 1):
+        value = [value]
+    return value
+
+
 TEXT = st.one_of(st.sampled_from(["a", "acc_1", "wf-2", "x_1", "s1", "u1", ""]),
                  st.text(max_size=6),
+                 st.sampled_from(["i" * 256, "i" * 257]),  # an id at its bound, and past it
                  st.text(alphabet="a\\\t\n\"\u00e9\u0000\ud7ff", max_size=4))
 NUMBER = st.one_of(st.integers(min_value=-3, max_value=3), st.integers(),
                    st.floats(allow_nan=False, allow_infinity=False),
@@ -37,6 +46,12 @@ ANY_VALUE = st.one_of(st.none(), st.booleans(), NUMBER, TEXT, st.lists(NUMBER, m
 TIMESTAMP = st.one_of(
     st.sampled_from(["2026-09-01T10:00:00Z", "2026-09-01T10:00:00.5+02:00", "2026-09-01 10:00:00Z",
                      "2026-02-30T10:00:00Z", "2026-09-01T10:00:00", "2026-09-01", ""]),
+    # offsets and the window at their bounds and past them
+    st.sampled_from(["2026-09-01T10:00:00+14:00", "2026-09-01T10:00:00-14:00",
+                     "2026-09-01T10:00:00+14:01", "2026-09-01T10:00:00+18:00",
+                     "2000-01-01T00:00:00Z", "2000-01-01T00:00:00+01:00", "1999-12-31T23:59:59",
+                     "2028-01-01T00:00:00Z", "9999-12-31T23:00:00-05:00",
+                     "0001-01-01T00:00:00+01:00", "0001-01-01"]),
     st.datetimes().map(lambda moment: moment.isoformat() + "Z"),
     TEXT)
 VALID_PROPERTY = {
@@ -50,7 +65,10 @@ PROPERTY_VALUE = {
     "error_type": st.one_of(st.sampled_from(sorted(ERROR_TYPES)), ANY_VALUE),
     "enrollment_source": st.one_of(st.sampled_from(sorted(ENROLLMENT_SOURCES)), ANY_VALUE),
     "error_message": TEXT,
-    "note": ANY_VALUE,
+    "note": st.one_of(ANY_VALUE, st.sampled_from([
+        # nested to the bound (the properties object is the first level) and past it; as big
+        # as the bound allows and past it; deeper than orjson writes
+        nested(31), nested(32), nested(300), "b" * (64 * 1024 - 11), "b" * (64 * 1024 - 10)])),
 }
 
 
@@ -62,7 +80,8 @@ def valid_events(draw) -> dict:
     """An event the contract accepts: its type's ids, a UTC timestamp, typed properties."""
     event_type = draw(st.sampled_from(sorted(EVENT_TYPES)))
     event = {"event_id": draw(PLAIN_ID), "event_type": event_type,
-             "occurred_at": draw(st.datetimes()).isoformat() + draw(st.sampled_from(["Z", "+02:00"])),
+             "occurred_at": draw(st.datetimes(datetime(2000, 1, 1, 2), datetime(2026, 11, 30))
+                                 ).isoformat() + draw(st.sampled_from(["Z", "+02:00"])),
              "account_id": draw(PLAIN_ID)}
     for column in REQUIRED_BY_TYPE[event_type]:
         event[column] = draw(st.integers(1, 9)) if column == "workflow_version" else draw(PLAIN_ID)

@@ -19,4 +19,4 @@ router = APIRouter(prefix="/api/v1", tags=["ingestion"])
 async def post_events(request: Request, caller: Ingestor, conn: Conn):
     events = parse_body(await request.body(), request.headers.get("content-type", ""))
     return await run_in_threadpool(ingest, conn, events, caller.account_id,
-                                   f"api:{caller.key_id}")
+                                   f"api:{caller.key_id}", request.app.state.settings.event_window())

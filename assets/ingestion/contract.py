@@ -39,3 +39,13 @@ ENUM_PROPERTIES = {"error_type": ERROR_TYPES, "enrollment_source": ENROLLMENT_SO
 
 ID_COLUMNS = ("event_id", "account_id", "workflow_id", "execution_id", "contact_id", "step_id",
               "user_id")
+
+# Bounds every path checks (validate.py, json_fast_path.py), so that no single event can fail in
+# the database (an id beyond the index row size, an offset PostgreSQL refuses) or stretch every
+# daily series to one far-off date.
+MAX_ID_LENGTH = 256  # characters, each id
+MAX_PROPERTIES_BYTES = 64 * 1024  # properties as stored (compact JSON, UTF-8)
+MAX_PROPERTIES_DEPTH = 32  # levels of objects and arrays, the properties object being the first
+MAX_UTC_OFFSET_HOURS = 14  # the widest offset in use (Kiribati, +14:00)
+EARLIEST_EVENT_DATE = "2000-01-01"  # the default floor of occurred_at (UTC)
+MAX_AHEAD_HOURS = 24.0  # the default: occurred_at at most this far ahead of now

@@ -2,10 +2,12 @@
 
 msgspec decodes the line into a typed struct per event type (a union tagged by event_type) and
 checks every rule of the contract that is a type or a bound: the ids each type requires, present
-and non-empty; ids that are strings; a whole workflow_version in range; numeric properties that
-are non-negative numbers; enum properties from their set. What is left in Python is the
-timestamp and the characters COPY would need escaped. Anything else (a rule broken, a value
-that needs converting or escaping, a line that is not plain ASCII) returns None: the line then
+and non-empty; ids that are strings, within their length; a whole workflow_version in range;
+numeric properties that are non-negative numbers; enum properties from their set. What is left
+in Python is the timestamp (its offset and window: validate.timestamp_problem), the size and
+depth of the properties (the bounds of contract.py) and the characters COPY would need escaped.
+Anything else (a rule broken, a value that needs converting or escaping, a line that is not
+plain ASCII, properties near a bound) returns None: the line then
 takes the way every line took before, orjson and validate.event_to_copy_line, which decides it
 and names the reason. Both give the same line for every event this one accepts
 (tests/test_validate_fast_path.py).
@@ -22,12 +24,22 @@ import orjson
 from assets.ingestion.contract import (
     ALWAYS_REQUIRED,
     ENUM_PROPERTIES,
+    MAX_ID_LENGTH,
+    MAX_PROPERTIES_BYTES,
+    MAX_PROPERTIES_DEPTH,
     NUMERIC_PROPERTIES,
     REQUIRED_BY_TYPE,
 )
-from assets.ingestion.validate import _PLAIN_TIMESTAMP, INT4_MAX
+from assets.ingestion.validate import (
+    _PLAIN_TIMESTAMP,
+    INT4_MAX,
+    EventWindow,
+    _window,
+    timestamp_problem,
+)
 
-_Required = Annotated[str, msgspec.Meta(min_length=1)]
+_Required = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID_LENGTH)]
+_Optional = Annotated[str, msgspec.Meta(max_length=MAX_ID_LENGTH)]
 _Version = Annotated[int, msgspec.Meta(ge=0, le=INT4_MAX)]
 _Amount = Annotated[float, msgspec.Meta(ge=0)]  # an int is taken too; a bool is not
 
@@ -45,7 +57,7 @@ def _event_struct(event_type: str, required: tuple[str, ...]) -> type:
         elif name in ALWAYS_REQUIRED or name in required:
             fields.append((name, kind))
         else:
-            fields.append((name, (kind if kind is _Version else str) | None, None))
+            fields.append((name, (kind if kind is _Version else _Optional) | None, None))
     fields.append(("properties", msgspec.Raw, msgspec.Raw(b"{}")))
     return msgspec.defstruct(f"_{event_type.replace('.', '_')}", fields, kw_only=True,
                              tag_field="event_type", tag=event_type)
@@ -72,12 +84,15 @@ _NOT_PLAIN = (msgspec.DecodeError, ValueError)  # a broken rule; orjson's and fr
 _NULL = "\\N"
 
 
-def plain_json_copy_line(raw: bytes) -> tuple[str, str] | None:
+def plain_json_copy_line(raw: bytes, window: EventWindow | None = None) -> tuple[str, str] | None:
     """(event_id, COPY text line) of a plain event's JSON line, or None to decide it the
-    checked way."""
+    checked way. `window`: the span of occurred_at (pass one for many lines)."""
     # Plain ASCII without a backslash: no escape sequence to decode (no NUL, no lone surrogate,
-    # no character COPY must escape hidden in one) and no bytes that are not UTF-8.
-    if not raw.isascii() or b"\\" in raw:
+    # no character COPY must escape hidden in one) and no bytes that are not UTF-8. No more
+    # objects and arrays than the properties may nest (the event's own object is one): no depth
+    # to walk.
+    if (not raw.isascii() or b"\\" in raw
+            or raw.count(b"{") + raw.count(b"[") > MAX_PROPERTIES_DEPTH + 1):
         return None
     try:
         event = _decode_event(raw)
@@ -88,12 +103,16 @@ def plain_json_copy_line(raw: bytes) -> tuple[str, str] | None:
             _check_properties(properties)  # also fails on null or on anything but an object
             # rendered as the checked way renders them (orjson decides what is JSON)
             properties_text = orjson.dumps(orjson.loads(properties)).decode()
+            if len(properties_text) > MAX_PROPERTIES_BYTES:  # ASCII: characters are bytes
+                return None
         (event_id, occurred_at, account_id, workflow_id, version, execution_id, contact_id,
          step_id, user_id, _) = _astuple(event)
         if not _timestamp_shape(occurred_at):
             return None
-        _parse_timestamp(occurred_at)
+        moment = _parse_timestamp(occurred_at)
     except _NOT_PLAIN:
+        return None
+    if timestamp_problem("occurred_at", occurred_at, moment, _window(window)) is not None:
         return None
     # No value needs a COPY escape: JSON strings hold no raw control character, and without a
     # backslash none holds an escaped one; orjson renders the properties without whitespace.

@@ -23,13 +23,28 @@ from pydantic import ValidationError
 
 from assets.ingestion.deferred_indexes import deferred_indexes
 from assets.ingestion.pipeline import gc_paused, prefetch
-from assets.ingestion.parallel import parsed_files, parser_pool, worth_parallel
+from assets.ingestion.parallel import (
+    PARALLEL_MIN_BYTES,
+    parsed_files,
+    parser_pool,
+    worth_parallel,
+)
 from assets.ingestion.readers import file_format, raw_text, read_rows
 from assets.ingestion.ownership import Owners
 from assets.ingestion.reference import REFERENCE_TABLES
 from assets.ingestion.seen_ids import SeenIds
 from assets.ingestion.validate import (
-    COPY_COLUMNS, ParsedChunk, Rejected, claim_of, copy_escape, copy_unescape, validate_chunk)
+    COPY_COLUMNS,
+    EventWindow,
+    FileDamaged,
+    ParsedChunk,
+    Rejected,
+    claim_of,
+    copy_escape,
+    copy_unescape,
+    utc_now,
+    validate_chunk,
+)
 
 CHUNK_ROWS = 20_000
 WRITERS = 2  # connections storing chunks side by side
@@ -46,6 +61,9 @@ class LoadResult:
     rejected: int = 0
     reasons: Counter = field(default_factory=Counter)
     load_id: int | None = None
+    # the file broke off (a truncated or corrupt .gz): what, and after which line; the rows
+    # before it are loaded and counted
+    damaged: str | None = None
 
     @property
     def balanced(self) -> bool:
@@ -76,20 +94,25 @@ class LoadFailure:
 
 
 def iter_load(url: str, paths: Iterable[Path | str], table: str = "events",
-              chunk_rows: int = CHUNK_ROWS,
-              writers: int = WRITERS) -> Iterator[LoadResult | LoadFailure]:
+              chunk_rows: int = CHUNK_ROWS, writers: int = WRITERS,
+              window: EventWindow | None = None,
+              parallel_min_bytes: int = PARALLEL_MIN_BYTES) -> Iterator[LoadResult | LoadFailure]:
     """Load every file (folders expand to their files), yielding each file's outcome as it
-    finishes; a file that cannot be read is reported and the others still load."""
+    finishes; a file that cannot be read is reported and the others still load. `window`: the
+    span of occurred_at (default: from 2000 to a day after now); `parallel_min_bytes`: JSON
+    Lines from this many bytes are parsed in worker processes."""
     files = expand_paths(paths)
     load_bytes = _events_bytes(files, table)
-    with events_parser(files, table) as pool, deferred_indexes(url, load_bytes):
+    window = window or EventWindow.ending_after(utc_now())
+    with events_parser(files, table, parallel_min_bytes) as pool, \
+            deferred_indexes(url, load_bytes):
         seen = SeenIds.for_bytes(load_bytes) if table == "events" else None
         streamed = [p for p in files if _parallel_format(p)] if pool is not None else []
-        streams = parsed_files(streamed, pool) if streamed else iter(())
+        streams = parsed_files(streamed, pool, window=window) if streamed else iter(())
         for path in files:
             parsed = next(streams)[1] if path in streamed else None
             try:
-                yield load_path(url, path, table, chunk_rows, parsed, writers, seen)
+                yield load_path(url, path, table, chunk_rows, parsed, writers, seen, window)
             except (OSError, ValueError, UnicodeDecodeError) as exc:
                 if parsed is not None:
                     _drain(parsed)  # keep the parsed stream aligned with the next files
@@ -111,10 +134,12 @@ def _drain(parsed: Iterator) -> None:
 
 
 def load_files(url: str, paths: Iterable[Path | str], table: str = "events",
-               chunk_rows: int = CHUNK_ROWS, writers: int = WRITERS) -> list[LoadResult]:
+               chunk_rows: int = CHUNK_ROWS, writers: int = WRITERS,
+               window: EventWindow | None = None,
+               parallel_min_bytes: int = PARALLEL_MIN_BYTES) -> list[LoadResult]:
     """Load every file; raise the error of the first file that cannot be read."""
     results = []
-    for outcome in iter_load(url, paths, table, chunk_rows, writers):
+    for outcome in iter_load(url, paths, table, chunk_rows, writers, window, parallel_min_bytes):
         if isinstance(outcome, LoadFailure):
             raise outcome.error
         results.append(outcome)
@@ -122,14 +147,18 @@ def load_files(url: str, paths: Iterable[Path | str], table: str = "events",
 
 
 def _parallel_format(path: Path) -> bool:
-    return path.is_file() and path.suffix in (".jsonl", ".ndjson", ".json")
+    """JSON Lines, gzipped or not."""
+    try:
+        return path.is_file() and file_format(path) == "jsonl"
+    except ValueError:
+        return False
 
 
 @contextmanager
-def events_parser(files: list[Path], table: str):
+def events_parser(files: list[Path], table: str, min_bytes: int = PARALLEL_MIN_BYTES):
     """A pool of parser processes when there are enough JSON Lines events to pay for it."""
     size = sum(f.stat().st_size for f in files if _parallel_format(f))
-    if table != "events" or not worth_parallel(size):
+    if table != "events" or not worth_parallel(size, min_bytes):
         yield None
         return
     with parser_pool() as pool:
@@ -139,7 +168,8 @@ def events_parser(files: list[Path], table: str):
 def load_path(url: str, path: Path | str, table: str = "events",
               chunk_rows: int = CHUNK_ROWS,
               parsed: Iterator[ParsedChunk] | None = None,
-              writers: int = WRITERS, seen: SeenIds | None = None) -> LoadResult:
+              writers: int = WRITERS, seen: SeenIds | None = None,
+              window: EventWindow | None = None) -> LoadResult:
     """Load one file; `parsed`, when given, are its chunks already parsed in worker processes;
     `writers` connections store events chunks side by side; `seen`, when given, the ids the
     load has offered so far (only those it may have seen are looked up before they are offered,
@@ -161,7 +191,9 @@ def load_path(url: str, path: Path | str, table: str = "events",
             " values (%s, %s, pg_backend_pid()) returning load_id", (str(path), table)).fetchone()[0]
         conn.commit()
         if table == "events":
-            chunks = parsed if parsed is not None else prefetch(_validated_chunks(rows, chunk_rows))
+            window = window or EventWindow.ending_after(utc_now())
+            chunks = parsed if parsed is not None else prefetch(
+                _validated_chunks(rows, chunk_rows, window))
             _load_events(url, chunks, result, writers, seen)
         else:
             _load_reference(conn, rows, result, table, chunk_rows)
@@ -243,7 +275,8 @@ def _reason_kind(reason: str) -> str:
     return reason.split(":", 1)[0]
 
 
-def _validated_chunks(rows: Iterator, chunk_rows: int) -> Iterator[ParsedChunk]:
+def _validated_chunks(rows: Iterator, chunk_rows: int,
+                      window: EventWindow | None = None) -> Iterator[ParsedChunk]:
     while True:
         # The collector is paused while a chunk is decoded and validated (millions of
         # short-lived objects) and runs in between, so cycles never pile up.
@@ -251,7 +284,7 @@ def _validated_chunks(rows: Iterator, chunk_rows: int) -> Iterator[ParsedChunk]:
             chunk = list(itertools.islice(rows, chunk_rows))
             if not chunk:
                 return
-            parsed = validate_chunk(chunk)
+            parsed = validate_chunk(chunk, window)
         yield parsed
 
 
@@ -352,6 +385,7 @@ def _load_events(url: str, chunks: Iterator[ParsedChunk], result: LoadResult,
     try:
         for chunk in chunks:
             result.rows_read += chunk.rows_read
+            result.damaged = chunk.damage or result.damaged
             result.duplicates += chunk.repeats
             repeated = in_flight.intersection(chunk.event_ids)
             if repeated:
@@ -487,6 +521,10 @@ def _load_reference(conn: psycopg.Connection, rows: Iterator, result: LoadResult
         latest: dict[tuple, tuple] = {}
         rejections: list[tuple[int, str, str]] = []
         for number, raw, row in chunk:
+            if type(row) is FileDamaged:  # not a row
+                result.damaged = str(row)
+                result.rows_read -= 1
+                continue
             if isinstance(row, Rejected):
                 rejections.append((number, raw, str(row)))
                 continue

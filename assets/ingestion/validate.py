@@ -8,18 +8,23 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import date, datetime, timedelta, timezone
 from typing import NamedTuple
-from datetime import datetime, timezone
 
 import orjson
 
 from assets.ingestion.contract import (
+    ALWAYS_REQUIRED,
+    EARLIEST_EVENT_DATE,
     ENUM_PROPERTIES,
-    EVENT_TYPES,
     ID_COLUMNS,
+    MAX_AHEAD_HOURS,
+    MAX_ID_LENGTH,
+    MAX_PROPERTIES_BYTES,
+    MAX_PROPERTIES_DEPTH,
+    MAX_UTC_OFFSET_HOURS,
     NUMERIC_PROPERTIES,
     REQUIRED_BY_TYPE,
-    ALWAYS_REQUIRED,
 )
 
 INT4_MAX = 2**31 - 1
@@ -29,10 +34,96 @@ _PLAIN_TIMESTAMP = re.compile(
     r"(?:Z|[+-][0-9]{2}:[0-9]{2})")  # [0-9], not \d: other scripts' digits are not PostgreSQL's
 _COPY_SPECIAL = re.compile(r"[\\\t\n\r\x00]")
 _UTC = timezone.utc
+_MAX_OFFSET = timedelta(hours=MAX_UTC_OFFSET_HOURS)
 
 
 class Rejected(ValueError):
     """The row breaks the contract; the message is the reason stored with it."""
+
+
+def unexpected(error: BaseException) -> Rejected:
+    """The reason for a row whose check failed in a way no rule foresaw: that row is rejected,
+    the others go on."""
+    return Rejected(f"unexpected error: {type(error).__name__}: {error}"[:200])
+
+
+def utc_now() -> datetime:
+    return datetime.now(_UTC)
+
+
+class EventWindow(NamedTuple):
+    """The span occurred_at must fall in. Computed once per chunk or request (from the
+    platform's clock, see Settings.event_window), never per event."""
+
+    earliest: datetime
+    latest: datetime
+    ahead_hours: float
+
+    @classmethod
+    def ending_after(cls, now: datetime, ahead_hours: float = MAX_AHEAD_HOURS,
+                     earliest: "date | str" = EARLIEST_EVENT_DATE) -> "EventWindow":
+        if isinstance(earliest, str):
+            earliest = date.fromisoformat(earliest)
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=_UTC)
+        return cls(datetime(earliest.year, earliest.month, earliest.day, tzinfo=_UTC),
+                   now + timedelta(hours=ahead_hours), ahead_hours)
+
+
+def _window(window: "EventWindow | None") -> EventWindow:
+    return EventWindow.ending_after(utc_now()) if window is None else window
+
+
+def timestamp_problem(name: str, value: str, moment: datetime,
+                      window: EventWindow) -> str | None:
+    """Why a parsed timestamp cannot be stored, or None. The one check of the offset and the
+    window, on every path."""
+    offset = moment.utcoffset()
+    if offset is None:  # no offset given: the contract says UTC
+        moment = moment.replace(tzinfo=_UTC)
+    elif not -_MAX_OFFSET <= offset <= _MAX_OFFSET:
+        return (f"{name} has an offset out of range: {value[:60]!r}"
+                f" (offsets are within ±{MAX_UTC_OFFSET_HOURS:02d}:00)")
+    # aware datetimes compare without conversion to UTC, so year 1 or 9999 cannot overflow here
+    if moment < window.earliest:
+        return f"{name} is out of range: {value[:60]} is before {window.earliest.date()}"
+    if moment > window.latest:
+        return (f"{name} is out of range: {value[:60]} is more than {window.ahead_hours:g} h"
+                f" ahead of now")
+    return None
+
+
+def _too_deep(value, limit: int = MAX_PROPERTIES_DEPTH) -> bool:
+    """Whether objects and arrays nest more than `limit` levels (the value itself is one)."""
+    stack = [(value, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = value.values() if type(value) is dict else value
+        stack.extend((child, depth + 1) for child in children
+                     if type(child) is dict or type(child) is list)
+    return False
+
+
+def properties_problem(properties_json: bytes, properties) -> str | None:
+    """Why properties (as stored: compact JSON) are too big or too deep, or None. The one check
+    of both bounds, on every path; the depth walk runs only when there are more objects and
+    arrays than levels allowed, counting brackets (which a depth cannot exceed)."""
+    if len(properties_json) > MAX_PROPERTIES_BYTES:
+        return (f"properties are too large: {len(properties_json):,} bytes as JSON"
+                f" (at most {MAX_PROPERTIES_BYTES:,})")
+    if (properties_json.count(b"{") + properties_json.count(b"[") > MAX_PROPERTIES_DEPTH
+            and _too_deep(properties)):
+        return _TOO_DEEP
+    return None
+
+
+_TOO_DEEP = f"properties are nested too deep: more than {MAX_PROPERTIES_DEPTH} levels"
+
+
+def _id_too_long(name: str, value: str) -> Rejected:
+    return Rejected(f"{name} is too long: {len(value):,} characters (at most {MAX_ID_LENGTH})")
 
 
 def copy_escape(value: str) -> str:
@@ -47,13 +138,17 @@ def _id(name: str, value) -> str:
     if type(value) is str:  # noqa: E721 - the exact type is the fast path
         if "\x00" in value:
             raise Rejected(f"{name} contains a NUL character")
+        if len(value) > MAX_ID_LENGTH:
+            raise _id_too_long(name, value)
         return copy_escape(value)
     if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
+        if len(text := str(value)) > MAX_ID_LENGTH:
+            raise _id_too_long(name, text)
+        return text
     raise Rejected(f"{name} has the wrong type: expected a string, got {type(value).__name__}")
 
 
-def parse_timestamp(name: str, value) -> str:
+def parse_timestamp(name: str, value, window: EventWindow | None = None) -> str:
     if not isinstance(value, str):
         raise Rejected(f"bad timestamp in {name}: expected an ISO 8601 string, got "
                        f"{type(value).__name__}")
@@ -61,6 +156,9 @@ def parse_timestamp(name: str, value) -> str:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise Rejected(f"bad timestamp in {name}: {value[:60]!r}") from None
+    problem = timestamp_problem(name, value, moment, _window(window))
+    if problem is not None:
+        raise Rejected(problem)
     if _PLAIN_TIMESTAMP.fullmatch(value):
         return value
     offset = moment.utcoffset()
@@ -113,14 +211,16 @@ def _check_properties(properties) -> dict:
     return properties
 
 
-def event_to_copy_line(event) -> tuple[str, str]:
+def event_to_copy_line(event, window: EventWindow | None = None) -> tuple[str, str]:
     """Validate a decoded event; return (event_id, COPY text line without newline) or raise
-    Rejected."""
+    Rejected. `window`: the span of occurred_at (default: around now, computed per call; pass
+    one for many events)."""
+    window = _window(window)
     if type(event) is dict:
-        plain = _plain_copy_line(event)
+        plain = _plain_copy_line(event, window)
         if plain is not None:
             return plain
-    return _checked_copy_line(event)
+    return _checked_copy_line(event, window)
 
 
 # The ID_COLUMNS positions each event type requires, and whether it requires workflow_version.
@@ -154,7 +254,7 @@ def _plain_properties(properties: dict) -> bool:
     return True
 
 
-def _plain_copy_line(event: dict) -> tuple[str, str] | None:
+def _plain_copy_line(event: dict, window: EventWindow | None = None) -> tuple[str, str] | None:
     """The common case, checked in one pass: ids that are plain strings, a whole version in
     range, a timestamp passed through as sent, an object of properties. None for anything else:
     _checked_copy_line then takes the event one rule at a time and names what is wrong (the
@@ -172,9 +272,14 @@ def _plain_copy_line(event: dict) -> tuple[str, str] | None:
         if not values[position]:
             return None
     try:  # every id a string (join raises otherwise) with nothing COPY must escape
-        if _COPY_SPECIAL.search("".join([value for value in values if value is not None])):
-            return None
+        joined = "".join([value for value in values if value is not None])
     except TypeError:
+        return None
+    if _COPY_SPECIAL.search(joined):
+        return None
+    # all of them together within one id's bound: none is too long (nearly always so)
+    if len(joined) > MAX_ID_LENGTH and any(
+            value is not None and len(value) > MAX_ID_LENGTH for value in values):
         return None
     version = get("workflow_version")
     if type(version) is int and 0 <= version <= INT4_MAX:
@@ -187,20 +292,22 @@ def _plain_copy_line(event: dict) -> tuple[str, str] | None:
     if type(occurred_at) is not str or not _PLAIN_TIMESTAMP.fullmatch(occurred_at):
         return None
     try:
-        datetime.fromisoformat(occurred_at)
+        moment = datetime.fromisoformat(occurred_at)
     except ValueError:
+        return None
+    if timestamp_problem("occurred_at", occurred_at, moment, _window(window)) is not None:
         return None
     properties = get("properties")
     if properties is None or properties == {}:
         properties_text = "{}"
     elif type(properties) is dict and _plain_properties(properties):
         try:
-            properties_json = orjson.dumps(properties).decode()
+            properties_json = orjson.dumps(properties)
         except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits: the checked path says so
             return None
-        if "\\u0000" in properties_json:
+        if b"\\u0000" in properties_json or properties_problem(properties_json, properties):
             return None
-        properties_text = copy_escape(properties_json)
+        properties_text = copy_escape(properties_json.decode())
     else:
         return None
     event_id, account_id, workflow_id, execution_id, contact_id, step_id, user_id = [
@@ -211,7 +318,7 @@ def _plain_copy_line(event: dict) -> tuple[str, str] | None:
     ))
 
 
-def _checked_copy_line(event) -> tuple[str, str]:
+def _checked_copy_line(event, window: EventWindow | None = None) -> tuple[str, str]:
     """event_to_copy_line one rule at a time, in the order of the reasons it gives."""
     if type(event) is not dict:
         raise Rejected(f"not a JSON object: got {type(event).__name__}")
@@ -234,7 +341,8 @@ def _checked_copy_line(event) -> tuple[str, str]:
     values = list(map(get, ID_COLUMNS))
     present = [value for value in values if value is not None and value != ""]
     try:  # the common case, plain strings: one check for all ids
-        plain = not _COPY_SPECIAL.search("".join(present))
+        joined = "".join(present)
+        plain = not _COPY_SPECIAL.search(joined) and len(joined) <= MAX_ID_LENGTH
     except TypeError:  # an id that is not a string
         plain = False
     if plain:
@@ -251,19 +359,28 @@ def _checked_copy_line(event) -> tuple[str, str]:
         version_text = str(parse_integer("workflow_version", version))
     properties = get("properties")
     if properties:
+        properties = _check_properties(properties)
         try:
-            properties_json = orjson.dumps(_check_properties(properties)).decode()
-        except orjson.JSONEncodeError as error:  # only from Python callers: JSON input cannot
+            properties_json = orjson.dumps(properties)
+        except orjson.JSONEncodeError as error:
+            # orjson stops at 255 levels: too deep is then the reason; otherwise only a Python
+            # caller can offer what JSON cannot hold (an integer beyond 64 bits)
+            if _too_deep(properties):
+                raise Rejected(_TOO_DEEP) from None
             raise Rejected(f"properties cannot be stored as JSON: {error}") from None
-        if "\\u0000" in properties_json:  # jsonb cannot hold NUL
+        problem = properties_problem(properties_json, properties)
+        if problem is not None:
+            raise Rejected(problem)
+        if b"\\u0000" in properties_json:  # jsonb cannot hold NUL
             raise Rejected("properties contain a NUL character")
-        properties_text = copy_escape(properties_json)
+        properties_text = copy_escape(properties_json.decode())
     else:
         _check_properties(properties)
         properties_text = "{}"
     event_id, account_id, workflow_id, execution_id, contact_id, step_id, user_id = fields
     return str(get("event_id")), "\t".join((
-        event_id, event_type, parse_timestamp("occurred_at", event["occurred_at"]), account_id,
+        event_id, event_type, parse_timestamp("occurred_at", event["occurred_at"], window),
+        account_id,
         workflow_id, version_text, execution_id, contact_id, step_id, user_id, properties_text,
     ))
 
@@ -285,29 +402,43 @@ class ParsedChunk(NamedTuple):
     repeats: int
     line_numbers: list[int]  # of each id's line, in the order of event_ids
     claims: list  # the distinct (account, workflow, execution) its events name (ownership.py)
+    damage: str | None = None  # the file broke off after these rows (a truncated .gz)
 
 
-def validate_chunk(rows: list) -> ParsedChunk:
+class FileDamaged(Rejected):
+    """Not a row: the file cannot be read past this point (the rows before it are loaded)."""
+
+
+def validate_chunk(rows: list, window: EventWindow | None = None) -> ParsedChunk:
     """rows: (line number, raw line, row), where row is the decoded value, a Rejected, or a
     tuple (event_id, COPY line) of an event already validated (json_fast_path; a decoded JSON
-    value is never a tuple)."""
+    value is never a tuple). A `FileDamaged` row is not a row: it says the file broke off there.
+    No row can raise out of here: what no rule foresaw rejects that row alone."""
+    window = _window(window)  # once for the chunk
     lines: dict[str, str] = {}
     numbers: dict[str, int] = {}
     rejections = []
     repeats = 0
+    damage = None
     for number, raw, row in rows:
         if isinstance(row, Rejected):
             # not raised: its traceback would hold this frame, and through `rows` every row of
             # the chunk, in a cycle only the collector frees
-            rejections.append((number, raw, str(row)))
+            if type(row) is FileDamaged:
+                damage = str(row)
+            else:
+                rejections.append((number, raw, str(row)))
             continue
         if type(row) is tuple:
             event_id, line = row
         else:
             try:
-                event_id, line = event_to_copy_line(row)
+                event_id, line = event_to_copy_line(row, window)
             except Rejected as reason:
                 rejections.append((number, raw, str(reason)))
+                continue
+            except Exception as error:  # noqa: BLE001 - one row never stops the others
+                rejections.append((number, raw, str(unexpected(error))))
                 continue
         if event_id in lines:
             repeats += 1
@@ -318,8 +449,9 @@ def validate_chunk(rows: list) -> ParsedChunk:
     # writers take its row locks in one order (never a deadlock between them).
     event_ids = sorted(lines)
     copy_lines = [lines[i] for i in event_ids]
-    return ParsedChunk(len(rows), event_ids, "\n".join(copy_lines), rejections, repeats,
-                       [numbers[i] for i in event_ids], claims_of(copy_lines))
+    return ParsedChunk(len(rows) - (damage is not None), event_ids, "\n".join(copy_lines),
+                       rejections, repeats, [numbers[i] for i in event_ids],
+                       claims_of(copy_lines), damage)
 
 
 def copy_unescape(value: str) -> str | None:
