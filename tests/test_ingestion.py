@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import subprocess
 import sys
 import threading
+import time
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -429,3 +431,216 @@ def test_the_deferred_indexes_on_more_columns_are_built_first():
     assert _key_columns("CREATE INDEX w ON raw.events USING btree (workflow_id, received_at)") == 2
     assert _key_columns("CREATE INDEX e ON raw.events USING btree (execution_id)"
                         " WHERE (execution_id IS NOT NULL)") == 1
+
+
+# --- one bad event never aborts its file ----------------------------------------------------
+
+def deep(levels: int) -> dict:
+    value: dict = {}
+    for _ in range(levels - 1):
+        value = {"a": value}
+    return value
+
+
+# Each of these failed in PostgreSQL or in Python and stopped the whole load.
+HOSTILE_LINES = [
+    (enrolled("h1", occurred_at="2026-09-01T10:00:00+18:00"),
+     "occurred_at has an offset out of range: '2026-09-01T10:00:00+18:00' (offsets are within"
+     " ±14:00)"),
+    (enrolled("h2", occurred_at="9999-12-31T23:00:00-0500"),
+     "occurred_at is out of range: 9999-12-31T23:00:00-0500 is more than 24 h ahead of now"),
+    (enrolled("h3", occurred_at="0001-01-01T00:00:00+01:00"),
+     "occurred_at is out of range: 0001-01-01T00:00:00+01:00 is before 2000-01-01"),
+    (enrolled("h4", occurred_at="2028-01-01T00:00:00Z"),  # one far-future event (issue item 5)
+     "occurred_at is out of range: 2028-01-01T00:00:00Z is more than 24 h ahead of now"),
+    (enrolled("h5", execution_id="x" * 10_000),
+     "execution_id is too long: 10,000 characters (at most 256)"),
+    (enrolled("h6", properties={"nested": deep(256)}),
+     "properties are nested too deep: more than 32 levels"),
+    (enrolled("h7", properties={"note": "n" * 70_000}),
+     "properties are too large: 70,011 bytes as JSON (at most 65,536)"),
+]
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_a_hostile_event_is_rejected_and_the_rest_of_the_file_loads(warehouse, tmp_path,
+                                                                    parallel):
+    lines = [enrolled("g1"), *[line for line, _ in HOSTILE_LINES], enrolled("g2")]
+    path = write_lines(tmp_path / "hostile.jsonl", lines)
+
+    # parallel_min_bytes=0: the parser worker processes take even this small file
+    [result] = load_files(warehouse.warehouse_url, [path], parallel_min_bytes=0 if parallel
+                          else 1 << 40)
+
+    assert (result.rows_read, result.loaded, result.duplicates, result.rejected,
+            result.damaged) == (9, 2, 0, 7, None)
+    assert query(warehouse, "select line_number, reason from raw.events_rejected"
+                            " order by line_number") == [
+        {"line_number": number, "reason": reason}
+        for number, (_, reason) in enumerate(HOSTILE_LINES, start=2)]
+    # the far-future event did not stretch the warehouse's last date
+    assert query(warehouse, "select count(*) as n, max(occurred_at) as last from raw.events") == [
+        {"n": 2, "last": datetime(2026, 9, 1, 10, tzinfo=timezone.utc)}]
+
+
+# --- files as people have them --------------------------------------------------------------
+
+CSV_HEADER = "event_id,event_type,occurred_at,account_id,workflow_id,workflow_version,execution_id,contact_id"
+
+
+def csv_line(event_id: str, contact: str = "c1") -> str:
+    return f"{event_id},execution.enrolled,2026-09-01T10:00:00Z,acc_1,wf_1,1,x_{event_id},{contact}"
+
+
+def test_a_csv_with_a_byte_order_mark_and_crlf_line_ends_loads_every_row(warehouse, tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(
+        [CSV_HEADER, csv_line("m1"), csv_line("m2"), "m3,execution.enrolled,soon,acc_1,wf_1,1,x,c",
+         ""]).encode())
+    result = load_path(warehouse.warehouse_url, path)
+    assert (result.rows_read, result.loaded, result.rejected) == (3, 2, 1)
+    assert query(warehouse, "select event_id, contact_id from raw.events order by 1") == [
+        {"event_id": "m1", "contact_id": "c1"}, {"event_id": "m2", "contact_id": "c1"}]
+    assert query(warehouse, "select line_number, raw_line, reason from raw.events_rejected") == [
+        {"line_number": 4, "raw_line": "m3,execution.enrolled,soon,acc_1,wf_1,1,x,c",
+         "reason": "bad timestamp in occurred_at: 'soon'"}]
+
+
+def test_bytes_that_are_not_utf8_reject_their_line_with_the_reason(warehouse, tmp_path):
+    csv_path = tmp_path / "latin1.csv"
+    csv_path.write_bytes(b"\n".join([
+        CSV_HEADER.encode(), csv_line("u1").encode(),
+        csv_line("u2", "Jos\xe9").encode("latin-1"),  # as a Latin-1 export writes it
+        csv_line("u3", "Jos\xe9").encode(), b""]))
+    jsonl_path = tmp_path / "latin1.jsonl"
+    jsonl_path.write_bytes(json.dumps(enrolled("u4")).encode() + b"\n"
+                           + json.dumps(enrolled("u5", contact_id="Jos@")).encode()
+                           .replace(b"Jos@", b"Jos\xe9") + b"\n")
+
+    results = load_files(warehouse.warehouse_url, [csv_path, jsonl_path])
+
+    assert [(r.rows_read, r.loaded, r.rejected) for r in results] == [(3, 2, 1), (2, 1, 1)]
+    # the UTF-8 row is stored as sent; the Latin-1 one rejected, not altered
+    assert query(warehouse, "select event_id, contact_id from raw.events order by 1") == [
+        {"event_id": "u1", "contact_id": "c1"}, {"event_id": "u3", "contact_id": "Jos\u00e9"},
+        {"event_id": "u4", "contact_id": "c_1"}]
+    offset = len(csv_line("u2", "Jos"))
+    jsonl_offset = json.dumps(enrolled("u5", contact_id="Jos@")).index("@")
+    assert query(warehouse, "select line_number, raw_line, reason from raw.events_rejected"
+                            " order by source_file, line_number") == [
+        {"line_number": 3, "raw_line": csv_line("u2", "Jos\ufffd"),
+         "reason": f"invalid UTF-8: byte 0xe9 at byte {offset}"},
+        {"line_number": 2, "raw_line": json.dumps(enrolled("u5", contact_id="Jos\ufffd"),
+                                                  ensure_ascii=False),
+         "reason": f"invalid UTF-8: byte 0xe9 at byte {jsonl_offset}"}]
+
+
+def jsonl_gz(prefix: str, count: int) -> bytes:
+    return gzip.compress("".join(json.dumps(enrolled(f"{prefix}{i:03d}")) + "\n"
+                                 for i in range(count)).encode())
+
+
+EOF_ERROR = "(EOFError: Compressed file ended before the end-of-stream marker was reached)"
+# Two gzip members (as `cat a.gz b.gz` makes): 300 whole events, then a second member that
+# breaks off; or one member without its last 8 bytes (the checksum and size).
+BROKEN_GZ = {
+    "truncated": (lambda: jsonl_gz("z", 300) + jsonl_gz("y", 100)[:12], 300,
+                  f"nothing could be read after line 300 {EOF_ERROR}"),
+    "corrupt": (lambda: jsonl_gz("z", 300) + jsonl_gz("y", 100)[:10] + b"\xff" * 50, 300,
+                "nothing could be read after line 300 (zlib.error: Error -3 while decompressing"
+                " data: invalid block type)"),
+    "no trailer": (lambda: jsonl_gz("z", 300)[:-8], 300,
+                   f"nothing could be read after line 300 {EOF_ERROR}"),
+    "not gzip": (lambda: b'{"event_id": "z000"}\n', 0,
+                 "nothing could be read from its start (BadGzipFile: Not a gzipped file"
+                 " (b'{\"'))"),
+}
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+@pytest.mark.parametrize("case", sorted(BROKEN_GZ))
+def test_a_broken_gz_keeps_and_counts_its_rows_before_the_break_and_says_so(
+        warehouse, tmp_path, case, parallel):
+    make, rows, where = BROKEN_GZ[case]
+    path = tmp_path / "events.jsonl.gz"
+    path.write_bytes(make())
+    whole = write_lines(tmp_path / "whole.jsonl", [enrolled("w1")])
+
+    results = load_files(warehouse.warehouse_url, [path, whole],
+                         parallel_min_bytes=0 if parallel else 1 << 40)
+
+    assert [(r.rows_read, r.loaded, r.rejected, r.damaged) for r in results] == [
+        (rows, rows, 0, f"the file is truncated or corrupt: {where}"), (1, 1, 0, None)]
+    assert query(warehouse, "select count(*) as n from raw.events") == [{"n": rows + 1}]
+
+
+def test_a_truncated_csv_gz_keeps_its_rows_before_the_break(warehouse, tmp_path):
+    path = tmp_path / "events.csv.gz"
+    path.write_bytes(gzip.compress("\n".join(
+        [CSV_HEADER, *[csv_line(f"v{i:03d}") for i in range(200)], ""]).encode())[:-8])
+    result = load_path(warehouse.warehouse_url, path)
+    assert (result.rows_read, result.loaded, result.rejected, result.damaged) == (
+        200, 200, 0, f"the file is truncated or corrupt: nothing could be read after line 201"
+                     f" {EOF_ERROR}")
+
+
+def test_wfa_load_names_a_broken_gz_and_exits_non_zero(warehouse, tmp_path):
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(jsonl_gz("c", 300) + jsonl_gz("d", 100)[:12])
+    whole = write_lines(tmp_path / "whole.jsonl", [enrolled("w1")])
+    env = {**os.environ, "WFA_DATABASE_URL": warehouse.warehouse_url}
+    wfa = str(Path(sys.executable).with_name("wfa"))
+    done = subprocess.run([wfa, "load", str(path), str(whole)], env=env, capture_output=True,
+                          text=True)
+    assert done.returncode == 1
+    assert (f"{path}: the file is truncated or corrupt: nothing could be read after line 300"
+            f" {EOF_ERROR}; the rows before the break are loaded") in done.stderr
+    assert "events: 301 rows read = 301 loaded + 0 duplicates + 0 rejected" in done.stdout
+
+
+def test_the_parser_processes_of_a_killed_load_exit(warehouse, tmp_path):
+    import psutil
+
+    from assets.ingestion.parallel import PARALLEL_MIN_BYTES
+    from orchestration.migrate import migrate
+
+    # big enough for wfa load to parse it in worker processes
+    template = json.dumps(enrolled("ID"))
+    count = PARALLEL_MIN_BYTES // len(template) + 10_000
+    path = tmp_path / "big.jsonl"
+    path.write_text("".join(template.replace("ID", f"k{i}") + "\n" for i in range(count)))
+    env = {**os.environ, "WFA_DATABASE_URL": warehouse.warehouse_url}
+    load = subprocess.Popen([str(Path(sys.executable).with_name("wfa")), "load", str(path)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        parent = psutil.Process(load.pid)
+        deadline = time.monotonic() + 60
+        while True:  # until the workers are up (each shows as a spawn_main child)
+            workers = [p for p in parent.children(recursive=True)
+                       if "spawn_main" in " ".join(p.cmdline())]
+            if len(workers) >= 2 or time.monotonic() > deadline or load.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert len(workers) >= 2 and load.poll() is None, "the load ended before its workers"
+        children = parent.children(recursive=True)  # the workers and multiprocessing's tracker
+    finally:
+        load.kill()  # SIGKILL: nothing of the load runs after it
+        load.wait()
+
+    def alive(process) -> bool:
+        try:
+            return process.status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return False
+
+    deadline = time.monotonic() + 10
+    while any(map(alive, children)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    try:
+        assert [p.pid for p in children if alive(p)] == []
+    finally:
+        for process in children:  # never leave them behind, even when the test fails
+            if alive(process):
+                process.kill()
+        time.sleep(1)  # the killed load's session ends; its deferred indexes are rebuilt
+        migrate(warehouse.warehouse_url)

@@ -29,8 +29,10 @@ _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")  # a byte that is not UTF-8, under
 
 
 def damaged(last_line: int, error: BaseException) -> FileDamaged:
-    return FileDamaged(f"the file is truncated or corrupt: nothing could be read after line "
-                       f"{last_line} ({type(error).__name__}: {error})"[:300])
+    kind = "zlib.error" if isinstance(error, zlib.error) else type(error).__name__
+    where = f"after line {last_line}" if last_line else "from its start"
+    return FileDamaged(f"the file is truncated or corrupt: nothing could be read {where}"
+                       f" ({kind}: {error})"[:300])
 
 
 def _not_utf8(byte: int, offset: int) -> Rejected:
@@ -172,7 +174,10 @@ def raw_text(raw: "bytes | str") -> str:
     if isinstance(raw, bytes):
         raw = raw.decode("utf-8", "replace")
     elif not raw.isascii():
-        raw = raw.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        try:  # the bytes as read (a CSV line decoded with surrogateescape), then as JSON Lines
+            raw = raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        except UnicodeEncodeError:  # another lone surrogate
+            raw = raw.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
     return raw.rstrip("\r\n").replace("\x00", "")  # text columns cannot hold NUL
 
 
