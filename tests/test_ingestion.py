@@ -483,6 +483,27 @@ def test_a_hostile_event_is_rejected_and_the_rest_of_the_file_loads(warehouse, t
         {"n": 2, "last": datetime(2026, 9, 1, 10, tzinfo=timezone.utc)}]
 
 
+def test_one_far_future_event_is_rejected_and_never_stretches_the_series(warehouse, tmp_path):
+    # issue item 5: one event dated 2028 made every daily series run densely to 2028; with
+    # WFA_NOW at 2026-12-07 12:00 (the platform's clock) the window ends 24 h later
+    from orchestration.settings import Settings
+
+    window = Settings(now=datetime(2026, 12, 7, 12)).event_window()
+    lines = [enrolled(f"n{i:02d}") for i in range(50)]
+    lines[25] = enrolled("far", occurred_at="2028-01-01T00:00:00+00:00")
+    lines[26] = enrolled("soon", occurred_at="2026-12-08T11:59:59Z")  # within 24 h of now
+    path = write_lines(tmp_path / "future.jsonl", lines)
+
+    [result] = load_files(warehouse.warehouse_url, [path], window=window)
+
+    assert (result.rows_read, result.loaded, result.rejected) == (50, 49, 1)
+    assert query(warehouse, "select line_number, reason from raw.events_rejected") == [
+        {"line_number": 26, "reason": "occurred_at is out of range: 2028-01-01T00:00:00+00:00"
+                                      " is more than 24 h ahead of now"}]
+    assert query(warehouse, "select max(occurred_at) as last from raw.events") == [
+        {"last": datetime(2026, 12, 8, 11, 59, 59, tzinfo=timezone.utc)}]
+
+
 # --- files as people have them --------------------------------------------------------------
 
 CSV_HEADER = "event_id,event_type,occurred_at,account_id,workflow_id,workflow_version,execution_id,contact_id"
@@ -644,3 +665,22 @@ def test_the_parser_processes_of_a_killed_load_exit(warehouse, tmp_path):
                 process.kill()
         time.sleep(1)  # the killed load's session ends; its deferred indexes are rebuilt
         migrate(warehouse.warehouse_url)
+
+
+def test_wfa_load_takes_the_window_from_the_settings_and_the_platforms_clock(warehouse, tmp_path):
+    path = write_lines(tmp_path / "window.jsonl", [
+        enrolled("c1", occurred_at="2026-09-01T10:00:00Z"),
+        enrolled("c2", occurred_at="2026-09-01T13:30:00Z"),  # 90 min after WFA_NOW
+        enrolled("c3", occurred_at="2026-05-31T23:00:00Z"),  # before WFA_EVENTS_EARLIEST
+    ])
+    env = {**os.environ, "WFA_DATABASE_URL": warehouse.warehouse_url,
+           "WFA_NOW": "2026-09-01T12:00:00Z", "WFA_EVENTS_MAX_AHEAD_HOURS": "1",
+           "WFA_EVENTS_EARLIEST": "2026-06-01"}
+    wfa = str(Path(sys.executable).with_name("wfa"))
+    done = subprocess.run([wfa, "load", str(path)], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "events: 3 rows read = 1 loaded + 0 duplicates + 2 rejected" in done.stdout
+    assert query(warehouse, "select reason from raw.events_rejected order by line_number") == [
+        {"reason": "occurred_at is out of range: 2026-09-01T13:30:00Z is more than 1 h ahead of"
+                   " now"},
+        {"reason": "occurred_at is out of range: 2026-05-31T23:00:00Z is before 2026-06-01"}]
