@@ -309,9 +309,9 @@ def test_every_path_gives_the_same_answer_at_the_bounds(event, reason):
 
 def test_the_fast_paths_still_take_events_at_the_bounds():
     accepted = [event for event, reason in BOUNDS if reason is None]
+    # both leave properties with more brackets than levels allowed (p6) to the checked path
     assert [e["event_id"] for e in accepted if _plain_copy_line(e, WINDOW)] == [
-        "o1", "o2", "o7", "o9", "l1", "p1", "p4", "p6"]
-    # the JSON path leaves lines with more brackets than levels allowed to the checked way
+        "o1", "o2", "o7", "o9", "l1", "p1", "p4"]
     assert [e["event_id"] for e in accepted if plain_json_copy_line(orjson.dumps(e), WINDOW)] == [
         "o1", "o2", "o7", "o9", "l1", "p1", "p4"]
 

@@ -78,6 +78,9 @@ def timestamp_problem(name: str, value: str, moment: datetime,
                       window: EventWindow) -> str | None:
     """Why a parsed timestamp cannot be stored, or None. The one check of the offset and the
     window, on every path."""
+    # the common case at once: UTC ("Z"; the same tzinfo, so compared field by field)
+    if moment.tzinfo is _UTC and window.earliest <= moment <= window.latest:
+        return None
     offset = moment.utcoffset()
     if offset is None:  # no offset given: the contract says UTC
         moment = moment.replace(tzinfo=_UTC)
@@ -305,7 +308,10 @@ def _plain_copy_line(event: dict, window: EventWindow | None = None) -> tuple[st
             properties_json = orjson.dumps(properties)
         except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits: the checked path says so
             return None
-        if b"\\u0000" in properties_json or properties_problem(properties_json, properties):
+        # anything near a bound of size or depth is left to the checked path, which names it
+        if (b"\\u0000" in properties_json or len(properties_json) > MAX_PROPERTIES_BYTES
+                or properties_json.count(b"{") + properties_json.count(b"[")
+                > MAX_PROPERTIES_DEPTH):
             return None
         properties_text = copy_escape(properties_json.decode())
     else:
