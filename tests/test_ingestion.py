@@ -684,3 +684,26 @@ def test_wfa_load_takes_the_window_from_the_settings_and_the_platforms_clock(war
         {"reason": "occurred_at is out of range: 2026-09-01T13:30:00Z is more than 1 h ahead of"
                    " now"},
         {"reason": "occurred_at is out of range: 2026-05-31T23:00:00Z is before 2026-06-01"}]
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_a_json_lines_file_with_a_byte_order_mark_loads_its_first_line(warehouse, tmp_path,
+                                                                      parallel):
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + b"".join(
+        json.dumps(enrolled(f"b{i}")).encode() + b"\r\n" for i in range(3)))
+    [result] = load_files(warehouse.warehouse_url, [path],
+                          parallel_min_bytes=0 if parallel else 1 << 40)
+    assert (result.rows_read, result.loaded, result.rejected) == (3, 3, 0)
+
+
+def test_a_truncated_reference_file_keeps_its_rows_before_the_break(warehouse, tmp_path):
+    path = tmp_path / "accounts.jsonl.gz"
+    path.write_bytes(gzip.compress("".join(
+        json.dumps({"account_id": f"acc_{i}", "name": f"Account {i}"}) + "\n"
+        for i in range(40)).encode())[:-8])
+    result = load_path(warehouse.warehouse_url, path, table="accounts")
+    assert (result.rows_read, result.loaded, result.rejected, result.damaged) == (
+        40, 40, 0, f"the file is truncated or corrupt: nothing could be read after line 40"
+                   f" {EOF_ERROR}")
+    assert query(warehouse, "select count(*) as n from raw.accounts") == [{"n": 40}]
