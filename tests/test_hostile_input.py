@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,7 +24,8 @@ from tests.test_validate_fast_path_properties import events, nested, rendered
 
 pytestmark = pytest.mark.db
 
-EXAMPLES = 40  # per property: a few seconds each against the real servers
+# per property: a few seconds each against the real servers (FUZZ_EXAMPLES=400 for a longer run)
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, database=None,
                     suppress_health_check=list(HealthCheck))
 
@@ -170,8 +172,8 @@ def test_any_file_loads_every_row_as_loaded_duplicate_or_rejected(warehouse, tmp
         runs.append(result)
         assert result.damaged is None
         assert result.rows_read == result.loaded + result.duplicates + result.rejected
-        if suffix == ".jsonl":  # every line with something on it is a row
-            body = data[len(BOM):] if bom else data
+        if suffix == ".jsonl":  # every line with something on it is a row (after a BOM)
+            body = data.removeprefix(BOM)
             assert result.rows_read == sum(1 for line in body.split(b"\n") if line.strip())
         after = query(warehouse, "select count(*) as n from raw.events")[0]["n"]
         assert after - before == result.loaded
