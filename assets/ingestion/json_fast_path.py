@@ -15,7 +15,7 @@ and names the reason. Both give the same line for every event this one accepts
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Annotated, Literal, Union
 
 import msgspec
@@ -80,19 +80,16 @@ _check_properties = msgspec.json.Decoder(_PropertyRules).decode
 _astuple = msgspec.structs.astuple
 _timestamp_shape = _PLAIN_TIMESTAMP.fullmatch
 _parse_timestamp = datetime.fromisoformat
-_NOT_PLAIN = (msgspec.DecodeError, ValueError)  # a broken rule; orjson's and fromisoformat's
 _NULL = "\\N"
+_UTC = timezone.utc
 
 
 def plain_json_copy_line(raw: bytes, window: EventWindow | None = None) -> tuple[str, str] | None:
     """(event_id, COPY text line) of a plain event's JSON line, or None to decide it the
     checked way. `window`: the span of occurred_at (pass one for many lines)."""
     # Plain ASCII without a backslash: no escape sequence to decode (no NUL, no lone surrogate,
-    # no character COPY must escape hidden in one) and no bytes that are not UTF-8. No more
-    # objects and arrays than the properties may nest (the event's own object is one): no depth
-    # to walk.
-    if (not raw.isascii() or b"\\" in raw
-            or raw.count(b"{") + raw.count(b"[") > MAX_PROPERTIES_DEPTH + 1):
+    # no character COPY must escape hidden in one) and no bytes that are not UTF-8.
+    if not raw.isascii() or b"\\" in raw:
         return None
     try:
         event = _decode_event(raw)
@@ -100,6 +97,11 @@ def plain_json_copy_line(raw: bytes, window: EventWindow | None = None) -> tuple
         if properties == b"{}":
             properties_text = "{}"
         else:
+            # no more objects and arrays than levels allowed: no depth to walk (a container
+            # takes two bytes, so short properties need no count)
+            if len(properties) > 2 * MAX_PROPERTIES_DEPTH and \
+                    properties.count(b"{") + properties.count(b"[") > MAX_PROPERTIES_DEPTH:
+                return None
             _check_properties(properties)  # also fails on null or on anything but an object
             # rendered as the checked way renders them (orjson decides what is JSON)
             properties_text = orjson.dumps(orjson.loads(properties)).decode()
@@ -110,9 +112,15 @@ def plain_json_copy_line(raw: bytes, window: EventWindow | None = None) -> tuple
         if not _timestamp_shape(occurred_at):
             return None
         moment = _parse_timestamp(occurred_at)
-    except _NOT_PLAIN:
+    except Exception:  # noqa: BLE001 - a rule broken (msgspec, orjson, fromisoformat), or
+        # anything else they raise (RecursionError on a deep unknown field): decided the
+        # checked way, which names it
         return None
-    if timestamp_problem("occurred_at", occurred_at, moment, _window(window)) is not None:
+    if window is None:
+        window = _window(window)
+    # a UTC time inside the window is decided here, anything else by timestamp_problem
+    if not (moment.tzinfo is _UTC and window.earliest <= moment <= window.latest) and \
+            timestamp_problem("occurred_at", occurred_at, moment, window) is not None:
         return None
     # No value needs a COPY escape: JSON strings hold no raw control character, and without a
     # backslash none holds an escaped one; orjson renders the properties without whitespace.

@@ -46,14 +46,14 @@ def parse_block(block: bytes, first_line: int, window: EventWindow | None = None
                 raw = raw[len(BOM):]
             if not raw.strip():
                 continue  # blank lines are not rows
-            try:
-                row = plain_json_copy_line(raw, window)  # the common event, validated at once
-                if row is None:
+            row = plain_json_copy_line(raw, window)  # the common event, validated at once
+            if row is None:
+                try:
                     row = loads(raw)
-            except orjson.JSONDecodeError as exc:
-                row = undecodable(raw, exc)
-            except Exception as exc:  # noqa: BLE001 - one line never stops the block
-                row = unexpected(exc)
+                except orjson.JSONDecodeError as exc:
+                    row = undecodable(raw, exc)
+                except Exception as exc:  # noqa: BLE001 - one line never stops the block
+                    row = unexpected(exc)
             rows.append((number, raw, row))
         return validate_chunk(rows, window)
 

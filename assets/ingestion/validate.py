@@ -218,7 +218,8 @@ def event_to_copy_line(event, window: EventWindow | None = None) -> tuple[str, s
     """Validate a decoded event; return (event_id, COPY text line without newline) or raise
     Rejected. `window`: the span of occurred_at (default: around now, computed per call; pass
     one for many events)."""
-    window = _window(window)
+    if window is None:
+        window = _window(window)
     if type(event) is dict:
         plain = _plain_copy_line(event, window)
         if plain is not None:
@@ -298,7 +299,11 @@ def _plain_copy_line(event: dict, window: EventWindow | None = None) -> tuple[st
         moment = datetime.fromisoformat(occurred_at)
     except ValueError:
         return None
-    if timestamp_problem("occurred_at", occurred_at, moment, _window(window)) is not None:
+    if window is None:
+        window = _window(window)
+    # a UTC time inside the window is decided here, anything else by timestamp_problem
+    if not (moment.tzinfo is _UTC and window.earliest <= moment <= window.latest) and \
+            timestamp_problem("occurred_at", occurred_at, moment, window) is not None:
         return None
     properties = get("properties")
     if properties is None or properties == {}:
@@ -309,9 +314,11 @@ def _plain_copy_line(event: dict, window: EventWindow | None = None) -> tuple[st
         except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits: the checked path says so
             return None
         # anything near a bound of size or depth is left to the checked path, which names it
+        # (a container takes two bytes: a short text cannot hold more than the depth allows)
         if (b"\\u0000" in properties_json or len(properties_json) > MAX_PROPERTIES_BYTES
-                or properties_json.count(b"{") + properties_json.count(b"[")
-                > MAX_PROPERTIES_DEPTH):
+                or (len(properties_json) > 2 * MAX_PROPERTIES_DEPTH
+                    and properties_json.count(b"{") + properties_json.count(b"[")
+                    > MAX_PROPERTIES_DEPTH)):
             return None
         properties_text = copy_escape(properties_json.decode())
     else:
