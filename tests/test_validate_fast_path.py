@@ -341,3 +341,13 @@ def test_the_window_follows_the_platforms_clock_and_settings():
         event_to_copy_line(step("w1", occurred_at="2026-12-07T15:00:00Z"), settings.event_window())
     # the defaults: the contract's
     assert Settings(now=NOW).event_window() == WINDOW
+
+
+def test_a_line_msgspec_cannot_decode_is_decided_the_checked_way():
+    # an unknown field 1,000 levels deep: msgspec gives up (RecursionError), orjson reads it
+    # (its limit is 1,024) and the checked way stores the event without the field
+    raw = PLAIN_STEP[:-1] + b',"extra":' + b"[" * 1000 + b"]" * 1000 + b"}"
+    assert plain_json_copy_line(raw, WINDOW) is None
+    parsed = parse_block(raw, 1, WINDOW)
+    assert (parsed.event_ids, parsed.rejections) == (["j1"], [])
+    assert parsed.copy_text == plain_json_copy_line(PLAIN_STEP, WINDOW)[1]
