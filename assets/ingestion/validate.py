@@ -116,7 +116,8 @@ def properties_problem(properties_json: bytes, properties) -> str | None:
     if len(properties_json) > MAX_PROPERTIES_BYTES:
         return (f"properties are too large: {len(properties_json):,} bytes as JSON"
                 f" (at most {MAX_PROPERTIES_BYTES:,})")
-    if (properties_json.count(b"{") + properties_json.count(b"[") > MAX_PROPERTIES_DEPTH
+    if (len(properties_json) > 2 * MAX_PROPERTIES_DEPTH  # a container takes two bytes
+            and properties_json.count(b"{") + properties_json.count(b"[") > MAX_PROPERTIES_DEPTH
             and _too_deep(properties)):
         return _TOO_DEEP
     return None
@@ -159,9 +160,13 @@ def parse_timestamp(name: str, value, window: EventWindow | None = None) -> str:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise Rejected(f"bad timestamp in {name}: {value[:60]!r}") from None
-    problem = timestamp_problem(name, value, moment, _window(window))
-    if problem is not None:
-        raise Rejected(problem)
+    if window is None:
+        window = _window(window)
+    # a UTC time inside the window is decided here, anything else by timestamp_problem
+    if not (moment.tzinfo is _UTC and window.earliest <= moment <= window.latest):
+        problem = timestamp_problem(name, value, moment, window)
+        if problem is not None:
+            raise Rejected(problem)
     if _PLAIN_TIMESTAMP.fullmatch(value):
         return value
     offset = moment.utcoffset()
