@@ -593,6 +593,12 @@ def test_a_broken_gz_keeps_and_counts_its_rows_before_the_break_and_says_so(
     assert [(r.rows_read, r.loaded, r.rejected, r.damaged) for r in results] == [
         (rows, rows, 0, f"the file is truncated or corrupt: {where}"), (1, 1, 0, None)]
     assert query(warehouse, "select count(*) as n from raw.events") == [{"n": rows + 1}]
+    # its batch says so too, with the rows it kept
+    assert query(warehouse, "select loaded, status, error from raw.load_batches"
+                            " order by load_id") == [
+        {"loaded": rows, "status": "truncated",
+         "error": f"the file is truncated or corrupt: {where}"},
+        {"loaded": 1, "status": "done", "error": None}]
 
 
 def test_a_truncated_csv_gz_keeps_its_rows_before_the_break(warehouse, tmp_path):

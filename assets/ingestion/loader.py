@@ -199,8 +199,9 @@ def load_path(url: str, path: Path | str, table: str = "events",
             _load_reference(conn, rows, result, table, chunk_rows)
         conn.execute(
             "update raw.load_batches set rows_read = %s, loaded = %s, duplicates = %s,"
-            " rejected = %s, status = 'done', finished_at = now() where load_id = %s",
-            (result.rows_read, result.loaded, result.duplicates, result.rejected, result.load_id))
+            " rejected = %s, status = %s, error = %s, finished_at = now() where load_id = %s",
+            (result.rows_read, result.loaded, result.duplicates, result.rejected,
+             "truncated" if result.damaged else "done", result.damaged, result.load_id))
         conn.commit()
     return result
 
