@@ -11,6 +11,7 @@ from psycopg_pool import PoolTimeout
 from api import errors
 from api.db import open_async_pool, open_pool
 from api.fast_path import FastPath
+from api.guards import RequestGuards
 from api.live import Hub
 from api.response_cache import ResponseCache
 from api.routes import events, exports, health, jobs, platform, stream, workflows
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                               "Bearer <key>` (keys from `wfa apikey create`).")
     errors.install(app)
     app.add_middleware(FastPath)
+    app.add_middleware(RequestGuards)  # added last: the outermost, before the fast path
 
     @app.exception_handler(PoolTimeout)
     async def _pool_timeout(_, exc):
