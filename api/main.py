@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
+import psycopg
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from psycopg_pool import PoolTimeout
@@ -45,6 +46,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(PoolTimeout)
     async def _pool_timeout(_, exc):
         return JSONResponse(errors.error_body("unavailable", "the warehouse does not answer"), 503)
+
+    # a connection lost while in use (the server restarting): the client may retry
+    @app.exception_handler(psycopg.OperationalError)
+    async def _connection_lost(_, exc):
+        return JSONResponse(errors.error_body("unavailable", "the connection to the warehouse "
+                                              "was lost; retry"), 503)
 
     for module in (health, workflows, exports, stream, jobs, events, platform):
         app.include_router(module.router)

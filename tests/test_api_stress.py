@@ -11,6 +11,7 @@ import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import pytest
 
 from api.keys import create_key
@@ -155,3 +156,90 @@ def test_a_chunked_body_over_the_limit_is_refused_on_a_parsed_route(limited):
                                 _chunked(b" " * (2 * LIMIT)),
                                 request_line="PUT /api/v1/analytics/costs/budgets")
     assert status == 413 and body["error"]["code"] == "payload_too_large"
+
+
+# --- a restart of the database server under a running API -----------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture()
+def own_server(tmp_path):
+    """An embedded server of this test's own, since it is killed: the session's serves others."""
+    from orchestration import migrate, warehouse as embedded
+    from orchestration.settings import Settings
+
+    settings = Settings(home=tmp_path / "home", port=_free_port(), api_pool_max=10,
+                        api_rate_limit_per_minute=10**6)
+    embedded.start(settings)
+    try:
+        embedded.ensure_databases(settings)
+        migrate.migrate(settings.warehouse_url)
+        yield settings
+    finally:
+        embedded.stop(settings)
+
+
+def crash_and_restart(settings) -> None:
+    """kill -9 of the postmaster (its PID is the first line of postmaster.pid), then a start,
+    once its backends have noticed and exited."""
+    import psutil
+
+    from orchestration import warehouse as embedded
+
+    pid = int((settings.pgdata / "postmaster.pid").read_text().splitlines()[0])
+    postmaster = psutil.Process(pid)
+    backends = postmaster.children(recursive=True)
+    os.kill(pid, signal.SIGKILL)
+    psutil.wait_procs([postmaster, *backends], timeout=30)
+    embedded.start(settings)
+
+
+def test_a_restart_of_the_database_costs_no_failed_request(own_server):
+    from api import jobs
+    from tests.helpers import query
+
+    settings = own_server
+    key = create_key(settings.warehouse_url, "acc_r", "viewer", ["read"])[1]
+    with psycopg_connect(settings) as conn:
+        job_id = jobs.create(conn, "acc_r", None)
+    with serve(settings) as base:
+        def read(_, http=None) -> int | str:
+            try:
+                if http is not None:
+                    return http.get(f"/api/v1/jobs/{job_id}").status_code
+                with client(base, key) as own:
+                    return own.get(f"/api/v1/jobs/{job_id}").status_code
+            except httpx.HTTPError as exc:  # a reset connection is a failed request too
+                return type(exc).__name__
+
+        # both pools filled: a burst of concurrent requests opens all their connections
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            assert set(pool.map(read, range(60))) == {200}
+        opened = query(settings, "select count(*) as n from pg_stat_activity"
+                                 " where application_name = '' and backend_type = 'client backend'"
+                                 " and datname = %s", (settings.warehouse_name,))[0]["n"]
+        assert opened >= 10
+
+        crash_and_restart(settings)
+        with client(base, key) as http:
+            started = time.monotonic()
+            codes = [read(0, http)]
+            first_seconds = time.monotonic() - started  # waits for a new connection
+            codes += [read(i, http) for i in range(39)]
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            codes += list(pool.map(read, range(40)))
+    failed = [code for code in codes if code != 200]
+    assert failed == [], f"{len(failed)} failed requests after the restart: {codes}"
+    # the pools' first retry delay (about 1 s), not their 30 s timeout
+    assert first_seconds < 5, first_seconds
+
+
+def psycopg_connect(settings):
+    import psycopg
+    from psycopg.rows import dict_row
+
+    return psycopg.connect(settings.warehouse_url, autocommit=True, row_factory=dict_row)
