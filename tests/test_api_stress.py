@@ -243,3 +243,18 @@ def psycopg_connect(settings):
     from psycopg.rows import dict_row
 
     return psycopg.connect(settings.warehouse_url, autocommit=True, row_factory=dict_row)
+
+
+def test_a_body_nested_beyond_the_parser_is_a_400_and_an_ndjson_line_a_rejection(limited):
+    base, key = limited
+    deep = b"[" * 1100 + b"]" * 1100
+    with client(base, key) as http:
+        response = http.post("/api/v1/events", content=b"[" + deep + b"]")
+        assert response.status_code == 400
+        error = response.json()["error"]
+        assert error["code"] == "bad_request"
+        assert error["message"].startswith("the body is not valid JSON: depth limit exceeded")
+        lines = http.post("/api/v1/events", content=deep + b"\n" + json.dumps(
+            enrolment("ndjson_ok")).encode(), headers={"Content-Type": "application/x-ndjson"})
+        assert lines.status_code == 200
+        assert [r["status"] for r in lines.json()["results"]] == ["rejected", "accepted"]
