@@ -11,8 +11,9 @@ from orchestration.settings import Settings
 # Both pools check a connection before lending it (an empty statement: one round trip). After a
 # restart of the server every pooled connection is dead: unchecked, each would fail a request
 # before the pool dropped it. A failed check makes the pool check all its idle connections at
-# once, so the request waits for one new connection (after the pool's first retry delay, about
-# a second) instead of meeting the dead ones one by one, each retried after a longer delay.
+# once, so the request's retry waits for one new connection, instead of meeting the dead ones
+# one by one with the pool's growing delay between retries (1, 2, 4, 8 s...: past its 30 s
+# timeout with ten of them).
 
 def open_pool(settings: Settings) -> ConnectionPool:
     def check(conn) -> None:
