@@ -16,6 +16,14 @@ class ApiError(Exception):
         self.details, self.headers = details, headers
 
 
+class PayloadTooLarge(StarletteHTTPException):
+    """Raised while a body is read (api/guards.py). An HTTPException, not an ApiError: FastAPI
+    passes those on when it parses a body, where it would turn any other error into a 400."""
+
+    def __init__(self, message: str):
+        super().__init__(413, message)
+
+
 def bad_request(message: str, details=None) -> ApiError:
     return ApiError(400, "bad_request", message, details)
 
@@ -44,6 +52,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException):
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        code = {404: "not_found", 405: "method_not_allowed",
+                413: "payload_too_large"}.get(exc.status_code, "http_error")
         return JSONResponse(error_body(code, str(exc.detail)), exc.status_code,
                             headers=getattr(exc, "headers", None))

@@ -45,6 +45,7 @@ def _run(pool: ConnectionPool, settings, job_id: str) -> None:
             from orchestration.defs.jobs import REFRESH_ALL as REFRESH_JOB
             from orchestration.defs.jobs import refresh_tags
             from orchestration.runtime import prepare_dagster
+            from orchestration.stale_runs import fail_orphaned_runs, process_tags
             from orchestration.warehouse import ensure_databases
 
             ensure_databases(settings)  # Dagster's own database, on the warehouse's server
@@ -53,8 +54,10 @@ def _run(pool: ConnectionPool, settings, job_id: str) -> None:
             run_id = str(uuid.uuid4())
             _set(pool, job_id, run_id=run_id)
             with dg.DagsterInstance.get() as instance:
+                fail_orphaned_runs(instance, echo=lambda _: None)
                 result = job.execute_in_process(instance=instance, raise_on_error=False,
-                                                run_id=run_id, tags=refresh_tags())
+                                                run_id=run_id,
+                                                tags={**refresh_tags(), **process_tags()})
             _set(pool, job_id, status="success" if result.success else "failure",
                  detail=None if result.success else "the Dagster run failed; see its logs")
         except Exception as exc:  # noqa: BLE001 - the job records why it failed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
+import psycopg
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from psycopg_pool import PoolTimeout
@@ -11,6 +12,7 @@ from psycopg_pool import PoolTimeout
 from api import errors
 from api.db import open_async_pool, open_pool
 from api.fast_path import FastPath
+from api.guards import RequestGuards
 from api.live import Hub
 from api.response_cache import ResponseCache
 from api.routes import events, exports, health, jobs, platform, stream, workflows
@@ -39,10 +41,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                               "Bearer <key>` (keys from `wfa apikey create`).")
     errors.install(app)
     app.add_middleware(FastPath)
+    app.add_middleware(RequestGuards)  # added last: the outermost, before the fast path
 
     @app.exception_handler(PoolTimeout)
     async def _pool_timeout(_, exc):
         return JSONResponse(errors.error_body("unavailable", "the warehouse does not answer"), 503)
+
+    # a connection lost while in use (the server restarting): the client may retry
+    @app.exception_handler(psycopg.OperationalError)
+    async def _connection_lost(_, exc):
+        return JSONResponse(errors.error_body("unavailable", "the connection to the warehouse "
+                                              "was lost; retry"), 503)
 
     for module in (health, workflows, exports, stream, jobs, events, platform):
         app.include_router(module.router)

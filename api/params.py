@@ -6,13 +6,16 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, available_timezones
 
 from fastapi import Depends, Query
 
 from api.errors import bad_request
 
 MAX_RANGE_DAYS = 731  # two years, a leap day included
+# Far enough from year 1 and year 9999 that a day's bounds in any zone, and the period before a
+# range (compare=previous_period), stay within what Python and PostgreSQL can represent.
+FIRST_DATE, LAST_DATE = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 Granularity = Literal["hourly", "daily", "weekly"]
@@ -22,16 +25,39 @@ def parse_date(name: str, value: str) -> dt.date:
     if not _DATE.fullmatch(value):
         raise bad_request(f"{name} must be a date as YYYY-MM-DD, got {value[:40]!r}")
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise bad_request(f"{name} is not a valid date: {value!r}") from None
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise bad_request(f"{name} must be between {FIRST_DATE} and {LAST_DATE}, got {value}")
+    return day
 
 
-def parse_tz(value: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(value or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        raise bad_request(f"unknown time zone: {value[:60]!r}") from None
+_zones: frozenset[str] | None = None
+
+
+def known_zones(conn) -> frozenset[str]:
+    """The IANA zone names that both Python and the warehouse server know, read once per process.
+
+    Python's list can hold names of the host system that are not zones of the IANA database
+    (`localtime`), and the server's tz database may be older or newer than Python's: a zone is
+    only accepted when both would answer for it the same way."""
+    global _zones
+    if _zones is None:
+        server = {row["name"] for row in conn.execute("select name from pg_timezone_names")}
+        # `localtime` is each host's own zone, whatever both call it
+        _zones = frozenset((available_timezones() & server) - {"localtime"})
+    return _zones
+
+
+def parse_tz(value: str | None, conn=None) -> ZoneInfo:
+    """UTC when unset; otherwise a zone of known_zones (read through `conn`, required then)."""
+    if value is None:
+        return ZoneInfo("UTC")
+    if value not in known_zones(conn):
+        raise bad_request(f"unknown time zone: {value[:60]!r}; give an IANA name such as "
+                          "Europe/Paris")
+    return ZoneInfo(value)
 
 
 @dataclass(frozen=True)

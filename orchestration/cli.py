@@ -353,11 +353,17 @@ def retention_command(dry_run: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 def ui(port: int, host: str) -> None:
     """Start the Dagster UI and its daemon (schedules, sensors, run queue)."""
+    import dagster as dg
+
     from orchestration.runtime import ensure_warehouse, prepare_dagster
+    from orchestration.stale_runs import fail_orphaned_runs
 
     settings = get_settings()
     ensure_warehouse(settings)
     prepare_dagster(settings)
+    # a run left STARTED by a killed `wfa run` would keep the sensor and schedule waiting
+    with dg.DagsterInstance.get() as instance:
+        fail_orphaned_runs(instance, click.echo)
     dagster = str(Path(sys.executable).with_name("dagster"))
     os.chdir(PROJECT_DIR)
     os.execv(dagster, [dagster, "dev", "-w", str(PROJECT_DIR / "workspace.yaml"),

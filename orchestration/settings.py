@@ -69,6 +69,9 @@ class Settings(BaseSettings):
         "platform's clock) are rejected (unset: the contract's MAX_AHEAD_HOURS).")
     api_rate_limit_per_minute: int = Field(default=60, description="Requests per minute per API key.")
     api_pool_max: int = Field(default=10, description="Most warehouse connections the API holds.")
+    api_max_body_bytes: int = Field(
+        default=16 * 1024 * 1024, gt=0, description="Largest request body the API reads; a "
+        "larger one is answered 413 (16 MiB: a full batch of 10,000 events, 1.6 kB each).")
     api_cache_entries: int = Field(
         default=1024, description="Workflow summaries and funnels the API keeps serialised while "
         "the data under them is unchanged (0: none).")

@@ -551,3 +551,62 @@ def test_summary_adds_the_events_received_since_the_refresh(api, viewer, monkeyp
         execute(settings, "delete from raw.events where event_id = any(%s)",
                 ([e["event_id"] for e in PENDING_EVENTS],))
         execute(settings, "delete from platform.refresh_state")
+
+
+# --- parameter edges: 400 in the one shape, never a 500 --------------------------------------
+
+FAR = "must be between 1900-01-01 and 2999-12-31"
+
+
+@pytest.mark.parametrize("path, params, message", [
+    # the day after the last would overflow
+    (WF, {"start_date": "2026-03-01", "end_date": "9999-12-31"},
+     f"end_date {FAR}, got 9999-12-31"),
+    (f"{WF}/export", {"start_date": "9999-12-31", "end_date": "9999-12-31", "format": "csv"},
+     f"start_date {FAR}, got 9999-12-31"),
+    # the period before would start before year 1
+    (WF, {"start_date": "0001-01-01", "end_date": "0001-01-31", "compare": "previous_period"},
+     f"start_date {FAR}, got 0001-01-01"),
+    ("/api/v1/analytics/executions/errors", {"from": "0001-01-01", "to": "0001-01-02"},
+     f"from {FAR}, got 0001-01-01"),
+    # a zone Python knows (the host's own) but PostgreSQL does not
+    (WF, {**MAR, "tz": "localtime"},
+     "unknown time zone: 'localtime'; give an IANA name such as Europe/Paris"),
+    (f"{WF}/export", {**MAR, "tz": "localtime", "format": "csv"},
+     "unknown time zone: 'localtime'; give an IANA name such as Europe/Paris"),
+    (WF, {**MAR, "tz": "/etc/localtime"},
+     "unknown time zone: '/etc/localtime'; give an IANA name such as Europe/Paris"),
+])
+def test_parameter_edges_answer_400(viewer, path, params, message):
+    response = viewer.get(path, params=params)
+    assert response.status_code == 400
+    assert response.json()["error"] == {"code": "bad_request", "message": message, "details": None}
+
+
+@pytest.mark.parametrize("url", [
+    "/api/v1/workflows/wf%00main/analytics?start_date=2026-03-01&end_date=2026-03-03",
+    "/api/v1/workflows/wf_main/analytics?start_date=2026-03-01&end_date=2026-03-03&tz=Europe/Paris%00",
+    # a parameter no route reads still goes into the audit row
+    "/api/v1/workflows/wf_main/analytics/actions?start_date=2026-03-01&end_date=2026-03-03&x=%00",
+    "/api/v1/jobs/j%00b",
+    "/api/v1/experiments/%00/results",
+    "/healthz?probe=%00",
+])
+def test_a_nul_character_in_a_path_or_query_answers_400(viewer, url):
+    response = viewer.get(url)
+    assert response.status_code == 400
+    assert response.json()["error"] == {
+        "code": "bad_request", "message": "the path or query contains a NUL character (%00)",
+        "details": None}
+
+
+def test_the_edges_of_the_accepted_window_and_zones_answer_200(viewer):
+    edge = viewer.get(WF, params={"start_date": "1900-01-01", "end_date": "1900-01-31",
+                                  "compare": "previous_period", "tz": "Pacific/Kiritimati"})
+    assert edge.status_code == 200
+    assert edge.json()["comparison"]["period"] == {"start_date": "1899-12-01",
+                                                   "end_date": "1899-12-31"}
+    late = viewer.get(WF, params={"start_date": "2999-12-31", "end_date": "2999-12-31",
+                                  "tz": "Pacific/Pago_Pago", "granularity": "hourly"})
+    assert late.status_code == 200 and late.json()["summary"]["total_enrolled"] == 0
+    assert viewer.get(WF, params={**MAR, "tz": "Etc/GMT+12"}).status_code == 200

@@ -33,7 +33,7 @@ def export(request: Request, workflow_id: str, period: DateRange, caller: Reader
     workflow = owned(conn, workflow_id, caller.account_id)
     headers = _disposition(workflow_id, format)
     if format == "csv":
-        start, end = bounds(period, parse_tz(tz))
+        start, end = bounds(period, parse_tz(tz, conn))
         params = {"wf": workflow_id, "acc": caller.account_id, "start": start, "end": end}
         return StreamingResponse(stream_executions_csv(request.app.state.pool, params),
                                  media_type="text/csv", headers=headers)

@@ -91,8 +91,7 @@ def executions_summary(period: PlatformRange, caller: Reader, conn: Conn):
 
 @router.get("/analytics/executions/errors")
 def executions_errors(period: PlatformRange, caller: Reader, conn: Conn):
-    before = period.__class__(period.start - dt.timedelta(days=period.days),
-                              period.start - dt.timedelta(days=1))
+    before = period.previous()
     params = {**_params(caller, period), "pfirst": before.start, "plast": before.end}
     rows = _rows(conn.execute(q.ERRORS, params))
     total = sum(r["errors"] for r in rows)

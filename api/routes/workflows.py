@@ -43,7 +43,7 @@ def analytics_body(conn, workflow_id: str, account_id: str, period: Period, gran
                    tz: str | None, compare: str | None) -> dict:
     """The summary adds the events received since the last refresh of the marts (their status
     as of now, not as of the refresh; api/queries/pending.py); the trends are the marts'."""
-    zone = parse_tz(tz)
+    zone = parse_tz(tz, conn)
     with pending.consistent(conn):
         refresh = pending.refresh_state(conn)
         summary, changes = q.summary(conn, workflow_id, account_id, period, zone, refresh)

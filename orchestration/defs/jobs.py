@@ -41,7 +41,11 @@ def refresh_tags() -> dict[str, str]:
 
 
 def _busy(instance: dg.DagsterInstance) -> bool:
-    """A refresh is queued or running: the next one waits for it (both would rebuild the same days)."""
+    """A refresh is queued or running: the next one waits for it (both would rebuild the same days).
+    A run left unfinished by a killed process is marked failed first: it would wait forever."""
+    from orchestration.stale_runs import fail_orphaned_runs
+
+    fail_orphaned_runs(instance, echo=lambda _: None)
     runs = instance.get_runs(filters=dg.RunsFilter(
         job_name=None, statuses=[dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED,
                                  dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]),
