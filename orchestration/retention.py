@@ -35,8 +35,11 @@ POLICY: tuple[tuple[str, str, bool, str], ...] = (
     ("intermediate.int_step_entries_aggregated", "date", False, DETAIL),
     ("intermediate.int_user_sessions_summarised", "activity_date", False, DETAIL),
     ("intermediate.int_executions_summarised", "last_event_at", True, DETAIL),
-    # an execution goes with its detail once it has ended, or began, before the horizon
-    ("marts.fct_executions", "coalesce(ended_at, enrolled_at, goal_achieved_at)", True, DETAIL),
+    # an execution goes with its detail once its last dated moment (its end or its goal, which
+    # can come after a completion; else its enrolment) is before the horizon: while a day
+    # counting it is kept, so is it
+    ("marts.fct_executions", "coalesce(greatest(ended_at, goal_achieved_at), enrolled_at)",
+     True, DETAIL),
     ("marts.fct_executions_hourly", "hour", True, DETAIL),
     ("marts.fct_workflow_daily", "date", False, DAILY),
     ("marts.fct_workflow_step_daily", "date", False, DAILY),
