@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import tuple_row
 
 DETAIL, DAILY = "detail", "daily"
 
@@ -101,5 +102,9 @@ def purge(conn: psycopg.Connection, horizons: Horizons, *, dry_run: bool = False
 
 
 def detail_horizon(conn: psycopg.Connection) -> dt.date | None:
-    """The latest purge's detail horizon: no raw event before it is left."""
-    return conn.execute("select max(detail_before) from platform.retention_runs").fetchone()[0]
+    """The latest purge's detail horizon: no raw event before it is left. The one source the
+    refresh, the checks (dbt reads the same table: macros/retention.sql), the API and the
+    analytics assets read it from."""
+    # a tuple row whatever the connection's row factory (the API's gives dicts)
+    with conn.cursor(row_factory=tuple_row) as cur:
+        return cur.execute("select max(detail_before) from platform.retention_runs").fetchone()[0]
