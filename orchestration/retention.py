@@ -48,6 +48,8 @@ POLICY: tuple[tuple[str, str, bool, str], ...] = (
     ("marts.fct_cost_daily", "date", False, DAILY),
     ("marts.fct_errors_daily", "date", False, DAILY),
     ("marts.fct_user_activity_daily", "date", False, DAILY),
+    # what the analytics assets read instead of fct_executions (assets/analytics)
+    ("marts.fct_execution_outcomes", "date", False, DAILY),
 )
 
 
