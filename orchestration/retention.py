@@ -80,6 +80,8 @@ def purge(conn: psycopg.Connection, horizons: Horizons, *, dry_run: bool = False
     """Delete (or, dry, count) what the policy says has expired; rows per table."""
     counts: dict[str, int] = {}
     with conn.transaction():
+        if not dry_run:
+            carry(conn, horizons.detail_before)
         for table, column, is_time, kind in POLICY:
             if not _existing(conn, table):
                 continue
@@ -101,6 +103,33 @@ def purge(conn: psycopg.Connection, horizons: Horizons, *, dry_run: bool = False
             conn.execute("update platform.marts_generation"
                          " set generation = generation + 1, changed_at = now()")
     return counts
+
+
+CARRIED = "platform.retention_carried_events"
+
+
+def carry(conn: psycopg.Connection, before: dt.date) -> None:
+    """Keep the first occurrence of each event type (and step) of the executions this purge
+    cuts in two, and forget those of executions it removes whole (see the migration 0009)."""
+    if not _existing(conn, CARRIED):
+        return
+    bound = _bound(True, before)
+    # an earlier purge's rows are earlier than anything this one cuts: they stay as they are
+    conn.execute(f"""
+        insert into {CARRIED} (execution_id, event_type, step_id, occurred_at, detail_before)
+        select execution_id, event_type, step_id, min(occurred_at), %(day)s
+        from raw.events as cut
+        where occurred_at < %(bound)s and execution_id is not null
+            and exists (select 1 from raw.events as kept
+                        where kept.execution_id = cut.execution_id
+                            and kept.occurred_at >= %(bound)s)
+        group by execution_id, event_type, step_id
+        on conflict do nothing""", {"bound": bound, "day": before})
+    conn.execute(f"""
+        delete from {CARRIED} as carried
+        where not exists (select 1 from raw.events as kept
+                          where kept.execution_id = carried.execution_id
+                              and kept.occurred_at >= %(bound)s)""", {"bound": bound})
 
 
 def detail_horizon(conn: psycopg.Connection) -> dt.date | None:
