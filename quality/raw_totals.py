@@ -63,16 +63,6 @@ left join (select workflow_id, workflow_version, step_id from raw.workflow_steps
 group by e.account_id"""
 
 
-# The events an execution's or a step's summary is derived from: raw.events and, for the
-# executions a retention purge cut in two, the first occurrences it kept of their purged events
-# (orchestration/retention.py): the summaries use only first occurrences and presence, so they
-# come out as before the purge.
-EXECUTION_EVENTS = """(select execution_id, event_type, step_id, occurred_at from raw.events
-   union all
-   select execution_id, event_type, step_id, occurred_at
-   from platform.retention_carried_events) as e"""
-
-
 def executions_sql(w: Window) -> str:
     """Per execution, from its execution-level events (and whether a step of it failed)."""
     return f"""
@@ -87,7 +77,7 @@ with times as (
     min(occurred_at) filter (where event_type = 'execution.completed') as completed_at,
     min(occurred_at) filter (where event_type = 'execution.failed') as failed_at,
     min(occurred_at) filter (where event_type = 'execution.exited') as exited_at
-  from {EXECUTION_EVENTS}
+  from raw.events
   where event_type in ('execution.enrolled', 'goal.achieved', 'execution.completed',
                        'execution.failed', 'execution.exited', 'step.failed')
   group by execution_id
@@ -126,7 +116,7 @@ with steps as (
   select execution_id, step_id, min(occurred_at) as entered_at,
     bool_or(event_type = 'step.completed') as completed,
     bool_or(event_type = 'step.failed') as failed
-  from {EXECUTION_EVENTS}
+  from raw.events
   where event_type in ('step.started', 'step.completed', 'step.failed')
   group by execution_id, step_id
 )

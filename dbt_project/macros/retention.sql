@@ -40,3 +40,10 @@
         ({{ column }} >= date '{{ horizon }}')
     {%- endif -%}
 {%- endmacro %}
+
+{#- An execution's last dated moment in fct_executions: the later of its end and its goal (a
+    goal can come after a completion), else its enrolment. The retention of fct_executions goes
+    by it (orchestration/retention.py, POLICY), and so does fct_execution_outcomes. -#}
+{% macro wfa_execution_last_moment() -%}
+    coalesce(greatest(ended_at, goal_achieved_at), enrolled_at)
+{%- endmacro %}

@@ -9,7 +9,7 @@ with executions as (
         coalesce(sum(duration_seconds::float8), 0) as duration_sum,
         coalesce(sum(goal_value_usd), 0) as goal_value_usd
     from {{ ref('fct_executions') }}
-    where {{ wfa_detail_kept('least(enrolled_at, ended_at, goal_achieved_at)', is_time=true) }}
+    where {{ wfa_detail_kept(wfa_execution_last_moment(), is_time=true) }}
 
 ),
 

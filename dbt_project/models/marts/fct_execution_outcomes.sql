@@ -4,10 +4,12 @@
 -- UTC days of enrolment, end and goal; their count, their durations and their goal value.
 -- A daily mart, kept as long as the daily marts (orchestration/retention.py): the analytics
 -- read it instead of fct_executions, whose rows go with the detail, so a purge leaves their
--- figures as they were. `date` is the execution's first dated day (enrolment, else end or goal):
--- an execution a refresh touches has an event on or after the window's first day, so its row
--- is dated in the window. Incremental: a window run rewrites the window's days, never a day
--- before the retention horizon (macros/window.sql), whose executions are gone.
+-- figures as they were. `date` is the execution's last dated day (the later of its end and its
+-- goal, else its enrolment), the one retention goes by for fct_executions
+-- (orchestration/retention.py): every execution dated from the horizon on is still in
+-- fct_executions, and one a refresh touches has all its moments on or after the window's first
+-- day, before and after the refresh, so its row moves within the window. Incremental: a window
+-- run rewrites the window's days, never a day before the retention horizon (macros/window.sql).
 {{ config(
     materialized='incremental',
     incremental_strategy='window_replace',
@@ -24,7 +26,7 @@ with executions as (
         experiment_id,
         variant,
         status,
-        {{ utc_date('least(enrolled_at, ended_at, goal_achieved_at)') }} as date,
+        {{ utc_date(wfa_execution_last_moment()) }} as date,
         {{ utc_date('enrolled_at') }} as enrolled_date,
         {{ utc_date('ended_at') }} as ended_date,
         {{ utc_date('goal_achieved_at') }} as goal_date,
@@ -32,7 +34,7 @@ with executions as (
         goal_value_usd
     from {{ ref('fct_executions') }}
     {% if is_incremental() %}
-    where {{ wfa_in_window_times('least(enrolled_at, ended_at, goal_achieved_at)') }}
+    where {{ wfa_in_window_times(wfa_execution_last_moment()) }}
     {% endif %}
 
 )
