@@ -96,9 +96,11 @@ def test_decisions(kwargs, expected):
 
 def _arm(experiment: str, variant: str, n: int, converted: int, errors: int,
          duration: float) -> pd.DataFrame:
-    status = ["goal_achieved"] * converted + ["error"] * errors + ["exited"] * (n - converted - errors)
-    return pd.DataFrame({"experiment_id": experiment, "variant": variant, "status": status,
-                         "duration_seconds": duration})
+    """Rows as marts.fct_execution_outcomes holds them: a count and durations per status."""
+    counts = {"goal_achieved": converted, "error": errors, "exited": n - converted - errors}
+    return pd.DataFrame([{"experiment_id": experiment, "variant": variant, "status": status,
+                          "executions": count, "durations": [duration] * count}
+                         for status, count in counts.items() if count])
 
 
 def test_the_guardrail_blocks_a_better_converting_but_failing_variant_and_names_it():

@@ -78,8 +78,14 @@ def test_a_dry_run_counts_what_a_purge_deletes_and_deletes_nothing(purged):
 def test_the_detail_goes_and_the_aggregates_stay(purged):
     settings, horizons, before, monthly, _, _, _, _ = purged
     midnight = dt.datetime.combine(horizons.detail_before, dt.time(), dt.timezone.utc)
-    assert query(settings, "select count(*) as n from raw.events where occurred_at < %s",
-                 (midnight,))[0]["n"] == 0
+    # what is left before the horizon is the earlier events of the executions carrying on after
+    # it, whole; every other event before it went
+    left = query(settings, """
+        select count(*) as n, count(*) filter (where not exists (
+            select 1 from raw.events as later
+            where later.execution_id = e.execution_id and later.occurred_at >= %(m)s)) as orphans
+        from raw.events as e where occurred_at < %(m)s""", {"m": midnight})[0]
+    assert left["n"] > 0 and left["orphans"] == 0
     assert query(settings, "select count(*) as n from marts.fct_executions_hourly"
                            " where hour < %s", (midnight,))[0]["n"] == 0
     for mart in DAILY_MARTS:  # after the daily horizon, every row is still there

@@ -64,6 +64,7 @@ from marts.fct_cost_daily c join marts.dim_workflows w using (workflow_id)
 where c.account_id = %(acc)s and c.date between %(first)s and %(last)s
 group by 1 order by 3 desc, 1 limit %(limit)s""",
 }
+RANKINGS_FROM_DETAIL = ("slowest", "failure_rate")  # from fct_executions; cost: the daily mart
 COSTS = """
 select date_trunc(%(unit)s, date)::date as bucket, sum(credits) as credits, sum(cost_usd) as cost_usd
 from marts.fct_cost_daily

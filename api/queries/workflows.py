@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from api.horizon import require_detail
 from api.params import Period
 from api.queries import pending
 
@@ -66,6 +67,8 @@ def summary(conn, workflow_id: str, account_id: str, period: Period, tz: ZoneInf
     events received since (api/queries/pending.py); and those changes, None without `refresh`."""
     start, end = bounds(period, tz)
     query = SUMMARY_DAILY if tz.key == "UTC" else SUMMARY_ZONED
+    if query is SUMMARY_ZONED:  # the daily mart keeps UTC days only; other zones need the detail
+        require_detail(conn, start, tz)
     row = conn.execute(query, {"wf": workflow_id, "acc": account_id, "start": start, "end": end,
                                "first": period.start, "last": period.end}).fetchone()
     figures = {k: row[k] for k in ("total_enrolled", "currently_active", "completed",
@@ -130,6 +133,7 @@ def trends(conn, workflow_id: str, account_id: str, period: Period, tz: ZoneInfo
                                                "first": period.start, "last": period.end})
     else:
         start, end = bounds(period, tz)
+        require_detail(conn, start, tz)
         rows = conn.execute(TRENDS_HOURLY, {"unit": unit, "tz": tz.key, "wf": workflow_id,
                                             "acc": account_id, "start": start, "end": end})
     out = []

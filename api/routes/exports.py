@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from api.deps import Conn, Reader
 from api.export.csv_stream import stream_executions_csv
 from api.export.pdf_report import render
+from api.horizon import require_detail
 from api.params import DateRange, parse_tz
 from api.queries.workflows import bounds
 from api.routes.workflows import analytics_body, funnel_body, owned
@@ -33,7 +34,9 @@ def export(request: Request, workflow_id: str, period: DateRange, caller: Reader
     workflow = owned(conn, workflow_id, caller.account_id)
     headers = _disposition(workflow_id, format)
     if format == "csv":
-        start, end = bounds(period, parse_tz(tz, conn))
+        zone = parse_tz(tz, conn)
+        start, end = bounds(period, zone)
+        require_detail(conn, start, zone)  # one row per execution: the detail
         params = {"wf": workflow_id, "acc": caller.account_id, "start": start, "end": end}
         return StreamingResponse(stream_executions_csv(request.app.state.pool, params),
                                  media_type="text/csv", headers=headers)

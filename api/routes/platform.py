@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from api.db import table_exists
 from api.deps import Admin, Conn, Reader
 from api.errors import ApiError, not_found
+from api.horizon import require_detail
 from api.params import Granularity, PlatformRange, DateRange
 from api.queries import pending
 from api.queries import platform as q
@@ -45,6 +46,7 @@ def executions(period: PlatformRange, caller: Reader, conn: Conn,
                granularity: Granularity = "daily",
                group_by: Literal["workflow", "trigger_type", "status", "none"] = "none"):
     params = _params(caller, period, UNITS[granularity])
+    require_detail(conn, params["start"])  # the hourly mart, or fct_executions by status
     if group_by == "status":
         rows = _rows(conn.execute(q.BY_STATUS, params))
     else:
@@ -65,6 +67,7 @@ SUMMARY_CHANGES = {"executions": "enrolled", "succeeded": "completed", "failed":
 def executions_summary(period: PlatformRange, caller: Reader, conn: Conn):
     params = _params(caller, period)
     with pending.consistent(conn):
+        require_detail(conn, params["start"])  # cohort figures of fct_executions
         row = conn.execute(q.SUMMARY, params).fetchone()
         refresh = pending.refresh_state(conn)
         changes = None if refresh is None else pending.changes(
@@ -108,6 +111,8 @@ def executions_errors(period: PlatformRange, caller: Reader, conn: Conn):
 def rankings(period: PlatformRange, caller: Reader, conn: Conn,
              by: Literal["slowest", "failure_rate", "cost"] = "slowest",
              limit: Annotated[int, Query(ge=1, le=100)] = 10):
+    if by in q.RANKINGS_FROM_DETAIL:
+        require_detail(conn, _params(caller, period)["start"])
     rows = _rows(conn.execute(q.RANKINGS[by], {**_params(caller, period), "limit": limit}))
     return {"by": by, "rankings": rows}
 

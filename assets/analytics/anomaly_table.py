@@ -32,9 +32,11 @@ with actions as (
     from marts.fct_workflow_daily d
     left join actions a using (account_id, workflow_id, date)
 ), account_p95 as (
-    select account_id, (ended_at at time zone 'UTC')::date as date,
-           percentile_cont(0.95) within group (order by duration_seconds) as p95
-    from marts.fct_executions where status in ('completed', 'goal_achieved')
+    -- fct_execution_outcomes keeps the durations as long as the daily marts keep their days
+    select account_id, ended_date as date,
+           percentile_cont(0.95) within group (order by duration) as p95
+    from marts.fct_execution_outcomes, unnest(durations) as duration
+    where status in ('completed', 'goal_achieved')
     group by 1, 2
 ), account as (
     select account_id, null::text as workflow_id, date, sum(new_enrollments) as new_enrollments,
@@ -125,6 +127,16 @@ def judge(frame: pd.DataFrame, metrics: list[str], grain: str, skipped: Counter)
                     metric=metric, grain=grain,
                     direction=np.where(hits["score"] > 0, "up", "down")))
     return found
+
+
+def with_hours_kept(rows: pd.DataFrame, kept: pd.DataFrame, since) -> pd.DataFrame:
+    """The hourly series come from fct_executions_hourly, detail that retention deletes before
+    its horizon (`since`): the hourly anomalies judged before it are `kept` (the table's rows
+    from before the purge) rather than lost; everything else is `rows`, judged now."""
+    stamps = pd.to_datetime(rows["ts"], utc=True)
+    fresh = rows[~((rows["grain"] == "hour") & (stamps < pd.Timestamp(since)))]
+    parts = [frame for frame in (kept[list(COLUMNS)], fresh) if len(frame)]
+    return pd.concat(parts, ignore_index=True) if parts else rows
 
 
 def anomaly_rows(daily: pd.DataFrame, hourly: pd.DataFrame) -> tuple[pd.DataFrame, dict]:

@@ -10,6 +10,23 @@ import pandas as pd
 from assets.experiments import compare_proportions, duration_worse, error_rate_worse
 
 DONE = ("completed", "goal_achieved")
+# The executions as marts.fct_execution_outcomes keeps them (a count and the durations per group
+# of executions alike): it outlives fct_executions, whose rows go with the detail.
+OUTCOMES = "marts.fct_execution_outcomes"
+
+
+def expand(groups: pd.DataFrame) -> pd.DataFrame:
+    """One row per execution from rows of fct_execution_outcomes (`executions`, `durations`):
+    each group's columns repeated, its durations spread over its executions (NaN for those
+    without one), which is all an Arm reads of an execution."""
+    counts = groups["executions"].astype(int).to_numpy()
+    out = groups.drop(columns=["executions", "durations"]).iloc[
+        np.repeat(np.arange(len(groups)), counts)].reset_index(drop=True)
+    durations = [np.concatenate([np.asarray(d or [], dtype=float),
+                                 np.full(n - len(d or []), np.nan)])
+                 for d, n in zip(groups["durations"], counts)]
+    out["duration_seconds"] = np.concatenate(durations) if durations else np.array([], float)
+    return out
 
 
 @dataclass

@@ -8,7 +8,7 @@ import datetime as dt
 
 import pandas as pd
 
-from assets.analytics.arms import Arm, proportions
+from assets.analytics.arms import OUTCOMES, Arm, expand, proportions
 from assets.experiments import duration_worse
 
 PERIOD_DAYS = 28
@@ -23,9 +23,10 @@ COLUMNS = {
     "significant": "boolean not null", "verdict": "text not null",
     "computed_at": "timestamptz not null",
 }
-SQL = """select account_id, workflow_id, workflow_version, enrolled_at, status,
-                duration_seconds::float8 as duration_seconds
-         from marts.fct_executions"""
+# enrolled_at to the UTC day: the periods compared are whole UTC days
+SQL = f"""select account_id, workflow_id, workflow_version, enrolled_date as enrolled_at, status,
+                 executions, durations
+          from {OUTCOMES}"""
 # metric -> (count attribute, higher is better)
 PROPORTIONS = {"conversion_rate": ("conversions", True), "completion_rate": ("completions", True),
                "error_rate": ("errors", False)}
@@ -63,8 +64,10 @@ def _verdict(p: float | None, lift: float | None, higher_better: bool) -> dict:
             "verdict": "better" if (lift > 0) == higher_better else "worse"}
 
 
-def comparison_rows(executions: pd.DataFrame) -> pd.DataFrame:
+def comparison_rows(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """`outcomes`: rows of SQL (fct_execution_outcomes)."""
     now, rows = dt.datetime.now(dt.timezone.utc), []
+    executions = expand(outcomes)
     executions = executions.assign(enrolled_at=pd.to_datetime(executions["enrolled_at"], utc=True))
     end = executions["enrolled_at"].max()
     if pd.isna(end):

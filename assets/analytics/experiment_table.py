@@ -7,7 +7,7 @@ import json
 
 import pandas as pd
 
-from assets.analytics.arms import Arm, guardrails, proportions
+from assets.analytics.arms import OUTCOMES, Arm, expand, guardrails, proportions
 from assets.experiments import decide, has_enough_data, holm, srm_p_value
 
 COLUMNS = {
@@ -28,12 +28,14 @@ COLUMNS = {
 }
 EXPERIMENTS_SQL = """select experiment_id, workflow_id, name, control_variant, variants
                      from raw.experiments"""
-EXECUTIONS_SQL = """select experiment_id, variant, status, duration_seconds::float8
-                    as duration_seconds from marts.fct_executions where experiment_id is not null"""
+EXECUTIONS_SQL = f"""select experiment_id, variant, status, executions, durations
+                     from {OUTCOMES} where experiment_id is not null"""
 
 
-def experiment_rows(experiments: pd.DataFrame, executions: pd.DataFrame) -> pd.DataFrame:
+def experiment_rows(experiments: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
+    """`outcomes`: rows of EXECUTIONS_SQL (fct_execution_outcomes)."""
     now, rows = dt.datetime.now(dt.timezone.utc), []
+    executions = expand(outcomes)
     for exp in experiments.itertuples(index=False):
         shares = exp.variants if isinstance(exp.variants, dict) else json.loads(exp.variants)
         mine = executions[executions["experiment_id"] == exp.experiment_id]

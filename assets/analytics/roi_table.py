@@ -8,6 +8,8 @@ import datetime as dt
 
 import pandas as pd
 
+from assets.analytics.arms import OUTCOMES
+
 COLUMNS = {
     "workflow_id": "text not null", "account_id": "text not null", "month": "date not null",
     "actions_succeeded": "bigint not null", "minutes_saved": "double precision not null",
@@ -30,10 +32,10 @@ def roi_sql(seed_table: str) -> str:
         left join {seed_table} m on m.action_type = a.action_type
         group by 1, 2, 3
     ), goals as (
-        select account_id, workflow_id,
-               date_trunc('month', goal_achieved_at at time zone 'UTC')::date as month,
+        -- fct_execution_outcomes, not fct_executions: it keeps the months the purge cut short
+        select account_id, workflow_id, date_trunc('month', goal_date)::date as month,
                sum(goal_value_usd)::float8 as goal_value_usd
-        from marts.fct_executions where goal_achieved_at is not null group by 1, 2, 3
+        from {OUTCOMES} where goal_date is not null group by 1, 2, 3
     ), cost as (
         select account_id, workflow_id, date_trunc('month', date)::date as month,
                sum(cost_usd)::float8 as cost_usd

@@ -25,3 +25,25 @@
     {%- endif -%}
     select 1
 {%- endmacro %}
+
+{#- A predicate keeping what the latest purge left of the detail: a date column (or, with
+    is_time, a timestamptz taken at UTC midnight) not before the retention horizon; `true`
+    before any purge. The checks that compare the marts with the detail compare only these
+    days: before the horizon the daily marts keep figures whose detail is gone. -#}
+{% macro wfa_detail_kept(column, is_time=false) -%}
+    {%- set horizon = wfa_retention_horizon() if execute else none -%}
+    {%- if horizon is none -%}
+        true
+    {%- elif is_time -%}
+        ({{ column }} >= timestamp '{{ horizon }}' at time zone 'UTC')
+    {%- else -%}
+        ({{ column }} >= date '{{ horizon }}')
+    {%- endif -%}
+{%- endmacro %}
+
+{#- An execution's last dated moment in fct_executions: the later of its end and its goal (a
+    goal can come after a completion), else its enrolment. The retention of fct_executions goes
+    by it (orchestration/retention.py, POLICY), and so does fct_execution_outcomes. -#}
+{% macro wfa_execution_last_moment() -%}
+    coalesce(greatest(ended_at, goal_achieved_at), enrolled_at)
+{%- endmacro %}

@@ -2,14 +2,17 @@
 comparison, budgets and ROI, each a table in `marts` computed in Python from the dbt marts."""
 
 # No `from __future__ import annotations`: Dagster reads the return annotations at runtime.
+import datetime as dt
 import time
 
 import dagster as dg
 import pandas as pd
+import psycopg
 
 from assets.analytics import (alerts, anomaly_table, budget_table, comparison_table,
                               experiment_table, forecast_table, roi_table)
 from assets.analytics.io import read_frame, write_table
+from orchestration import retention
 from orchestration.dbt_resources import OWNER
 from orchestration.settings import get_settings
 
@@ -25,6 +28,19 @@ def mart(name: str) -> dg.AssetKey:
 def _asset(name: str, deps: list[dg.AssetKey], description: str):
     return dg.asset(key=mart(name), deps=deps, group_name=GROUP, kinds=KINDS, owners=[OWNER],
                     description=description)
+
+
+def _exists(url: str, table: str) -> bool:
+    with psycopg.connect(url) as conn:
+        return conn.execute("select to_regclass(%s)", (table,)).fetchone()[0] is not None
+
+
+def _detail_kept_from(url: str) -> dt.datetime | None:
+    """The first instant whose detail retention kept (orchestration/retention.py); None before
+    any purge."""
+    with psycopg.connect(url) as conn:
+        horizon = retention.detail_horizon(conn)
+    return None if horizon is None else dt.datetime.combine(horizon, dt.time(), dt.timezone.utc)
 
 
 def _result(table: str, rows: int, started: float, **extra) -> dg.MaterializeResult:
@@ -50,7 +66,7 @@ def metric_forecasts() -> dg.MaterializeResult:
 
 
 @_asset("metric_anomalies",
-        [mart("fct_workflow_daily"), mart("fct_action_daily"), mart("fct_executions"),
+        [mart("fct_workflow_daily"), mart("fct_action_daily"), mart("fct_execution_outcomes"),
          mart("fct_executions_hourly")],
         "Anomalous points of daily and hourly executions, error rate, p95 duration and cost, "
         "per workflow and account (robust seasonal detector, judged without lookahead).")
@@ -58,6 +74,13 @@ def metric_anomalies() -> dg.MaterializeResult:
     started, url = time.monotonic(), get_settings().warehouse_url
     rows, info = anomaly_table.anomaly_rows(read_frame(url, anomaly_table.DAILY_SQL),
                                             read_frame(url, anomaly_table.HOURLY_SQL))
+    since = _detail_kept_from(url)
+    if since is not None:  # the hours retention deleted keep their anomalies as judged
+        kept = pd.DataFrame(columns=list(anomaly_table.COLUMNS))
+        if _exists(url, "marts.metric_anomalies"):
+            kept = read_frame(url, "select * from marts.metric_anomalies"
+                                   " where grain = 'hour' and ts < %s", (since,))
+        rows = anomaly_table.with_hours_kept(rows, kept, since)
     count = write_table(url, "marts.metric_anomalies", anomaly_table.COLUMNS, rows)
     return _result("marts.metric_anomalies", count, started, series_skipped=info["skipped"],
                    by_severity=rows["severity"].value_counts().to_dict())
@@ -80,7 +103,8 @@ def alerts_table() -> dg.MaterializeResult:
                    open_alerts=int(rows["resolved_at"].isna().sum()))
 
 
-@_asset("experiment_results", [mart("fct_executions"), dg.AssetKey(["raw", "experiments"])],
+@_asset("experiment_results", [mart("fct_execution_outcomes"),
+                               dg.AssetKey(["raw", "experiments"])],
         "Each experiment variant against control: lift with a delta-method CI, Welch p-value, "
         "chance to beat control, SRM, Holm correction, guardrails and a decision.")
 def experiment_results() -> dg.MaterializeResult:
@@ -92,7 +116,7 @@ def experiment_results() -> dg.MaterializeResult:
                    decisions=rows["decision"].value_counts().to_dict())
 
 
-@_asset("version_comparison", [mart("fct_executions")],
+@_asset("version_comparison", [mart("fct_execution_outcomes")],
         "Each workflow version against the previous one, and the last 28 days against the 28 "
         "before, on conversion, completion, error rate and median duration.")
 def version_comparison() -> dg.MaterializeResult:
@@ -116,7 +140,7 @@ def budget_alerts() -> dg.MaterializeResult:
                    by_status=rows["status"].value_counts().to_dict())
 
 
-@_asset("workflow_roi", [mart("fct_action_daily"), mart("fct_executions"),
+@_asset("workflow_roi", [mart("fct_action_daily"), mart("fct_execution_outcomes"),
                          mart("fct_workflow_daily"), SEED],
         "Per workflow and month: manual time saved (seed minutes × hourly rate) plus goal "
         "value, against cost.")
