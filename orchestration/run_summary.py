@@ -48,11 +48,21 @@ def run_job(job_name: str, echo: Callable[[str], None] = print,
         echo(f"    failed check: {_name(ev)}")
     for ev in warned:
         echo(f"    warning: {_name(ev)} (a warn-level check: it does not fail the run)")
+    _report_quarantine(echo)
     if not result.success:
         for event in result.all_events:
             if event.event_type == dg.DagsterEventType.STEP_FAILURE:
                 echo(f"  step failed: {event.step_key}: {event.event_specific_data.error.message[:2000]}")
     return ok
+
+
+def _report_quarantine(echo: Callable[[str], None]) -> None:
+    from orchestration.settings import get_settings
+    from quality.quarantine import current
+
+    for entry in current(get_settings().warehouse_url):
+        echo(f"  quarantined: account {entry.account_id or '(none)'} fails "
+             f"{', '.join(entry.checks)} (failing rows: {entry.failing_rows}); the others were refreshed")
 
 
 def _name(evaluation) -> str:

@@ -34,6 +34,10 @@ class Settings(BaseSettings):
         default=5.0, description="A load rejecting more of its rows than this (%) warns.")
     quality_max_unknown_reference_pct: float = Field(
         default=1.0, description="Recent events with an unknown account or workflow above this (%) warn.")
+    quarantine_max_accounts: int = Field(
+        default=1, ge=0,
+        description="The marts' per-account checks warn (and quarantine) when at most this many "
+                    "accounts fail them, and stop the refresh beyond.")
     quality_ingestion_lookback_hours: int = Field(
         default=24, description="Loads and events received this recently are checked for ingestion quality.")
     quality_row_count_max_drop_pct: float = Field(
@@ -157,6 +161,7 @@ class Settings(BaseSettings):
             "WFA_DBT_DBNAME": self.warehouse_name,
             "WFA_DBT_SCHEMA": self.dbt_target_schema,
             "WFA_DBT_THREADS": str(self.dbt_threads),
+            "WFA_QUARANTINE_MAX_ACCOUNTS": str(self.quarantine_max_accounts),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         }
 

@@ -543,4 +543,5 @@ def test_marts_live_in_schema_marts(marts):
         "dim_accounts", "dim_workflows", "dim_workflow_steps", "fct_executions",
         "fct_workflow_daily", "fct_workflow_step_daily", "fct_action_daily",
         "fct_executions_hourly", "fct_errors_daily", "fct_cost_daily",
-        "fct_retention_cohorts", "fct_user_activity_daily", "fct_monthly_summary"}
+        "fct_retention_cohorts", "fct_user_activity_daily", "fct_monthly_summary",
+        "fct_execution_outcomes"}

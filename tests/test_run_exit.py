@@ -24,9 +24,11 @@ pytestmark = pytest.mark.db
 
 REFERENCE = ("accounts", "users", "workflows", "workflow_steps", "experiments")
 WFA = str(Path(sys.executable).with_name("wfa"))
-# a row of a generated day, which the next incremental run (today's partition) does not rebuild
-COST_ROW = ("select account_id, workflow_id, action_type, date from marts.fct_cost_daily"
-            " where cost_usd > 0 order by date, account_id, workflow_id, action_type limit 1")
+# a row of a generated day, which the next incremental run (today's partition) does not rebuild,
+# in each of two accounts
+COST_ROWS = ("select distinct on (account_id) account_id, workflow_id, action_type, date"
+             " from marts.fct_cost_daily where cost_usd > 0"
+             " order by account_id, date, workflow_id, action_type limit 2")
 SHIFT_COST = ("update marts.fct_cost_daily set cost_usd = cost_usd + %(delta)s"
               " where (account_id, workflow_id, action_type, date)"
               " = (%(account_id)s, %(workflow_id)s, %(action_type)s, %(date)s)")
@@ -87,19 +89,70 @@ def test_only_warn_level_checks_failing_exits_0_and_says_so(env):
 
 
 def test_an_error_level_check_failing_exits_1(env):
+    """Costs that do not reconcile in two accounts: no one account's data, the build stops."""
     settings, environment = env
-    (row,) = query(settings, COST_ROW)
-    execute(settings, SHIFT_COST, {**row, "delta": Decimal("0.01")})
+    rows = query(settings, COST_ROWS)
+    assert len(rows) == 2
+    for row in rows:
+        execute(settings, SHIFT_COST, {**row, "delta": Decimal("0.01")})
     try:
         done = wfa_run(environment)
     finally:
-        execute(settings, SHIFT_COST, {**row, "delta": Decimal("-0.01")})
+        for row in rows:
+            execute(settings, SHIFT_COST, {**row, "delta": Decimal("-0.01")})
     assert done.returncode == 1, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     # the dbt test reconciling costs with the executions (severity error) fails first
     assert "    failed check: marts/fct_cost_daily:assert_costs_reconcile" in lines, done.stdout
     assert next(line for line in lines if line.startswith("run ")).split(": ", 1)[1] \
         .startswith("FAILED in ")
+
+
+def test_one_accounts_failing_check_quarantines_it_and_the_refresh_goes_on(env):
+    """Costs that do not reconcile in one account: its check warns, the account is listed in
+    platform.quarantined_accounts, and the refresh goes on: another account's new events reach
+    the marts and the watermark moves. Once the account's data reconciles again, it leaves."""
+    settings, environment = env
+    row, other = query(settings, COST_ROWS)
+    # on the last day with data: the refresh's window leaves the shifted (first) day alone
+    (last,) = query(settings, "select max(date) as day from marts.fct_workflow_daily")
+    assert last["day"] > row["date"]
+    new_event = {"event_id": "late_enrolment", "event_type": "execution.enrolled",
+                 "occurred_at": f"{last['day']}T09:00:00Z", "account_id": other["account_id"],
+                 "workflow_id": other["workflow_id"], "workflow_version": 1,
+                 "execution_id": "x_late_enrolment", "contact_id": "c_late"}
+    path = PROJECT_DIR / "dbt_project" / "target" / "late_enrolment.jsonl"
+    path.write_text(json.dumps(new_event) + "\n")
+    assert load_files(settings.warehouse_url, [path])[0].loaded == 1
+    path.unlink()
+    execute(settings, SHIFT_COST, {**row, "delta": Decimal("0.01")})
+    try:  # (no overlap: the window is the new event's day alone, not every day loaded lately)
+        done = wfa_run({**environment, "WFA_INCREMENTAL_OVERLAP_SECONDS": "0"})
+    finally:
+        execute(settings, SHIFT_COST, {**row, "delta": Decimal("-0.01")})
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert ("    warning: marts/fct_cost_daily:assert_costs_reconcile (a warn-level check: it"
+            " does not fail the run)") in lines, done.stdout
+    assert (f"  quarantined: account {row['account_id']} fails assert_costs_reconcile (failing rows: 1);"
+            f" the others were refreshed") in lines, done.stdout
+    assert query(settings, "select account_id, checks, failing_rows"
+                           " from platform.quarantined_accounts") == [
+        {"account_id": row["account_id"], "checks": ["assert_costs_reconcile"],
+         "failing_rows": 1}]
+    # the refresh went on: the other account's new enrolment is in the marts, the watermark on
+    assert query(settings, "select account_id, status from marts.fct_executions"
+                           " where execution_id = 'x_late_enrolment'") == [
+        {"account_id": other["account_id"], "status": "active"}]
+    assert query(settings, "select events_watermark >= (select max(received_at)"
+                           " from raw.events) as caught_up from platform.refresh_state") == [
+        {"caught_up": True}]
+
+    again = wfa_run(environment)  # the account's costs reconcile again
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert not any(line.startswith("  quarantined:") for line in again.stdout.splitlines())
+    assert query(settings, "select count(*) as n from platform.quarantined_accounts") == [
+        {"n": 0}]
 
 
 def test_a_killed_run_is_marked_failed_at_the_next_start(env):

@@ -47,6 +47,16 @@ def _environment(values: dict[str, str]):
                 os.environ[name] = value
 
 
+def _record_quarantine(context: AssetExecutionContext) -> None:
+    """After a build whose per-account checks passed or only warned: which accounts fail them
+    now (quality/quarantine.py). The refresh goes on for every account."""
+    from quality.quarantine import record
+
+    for entry in record(get_settings().warehouse_url):
+        context.log.warning(f"account {entry.account_id or '(none)'} is in quarantine: it fails "
+                            f"{', '.join(entry.checks)} (failing rows: {entry.failing_rows})")
+
+
 def _record_watermark(context: AssetExecutionContext, window_vars: dict) -> None:
     """A run planned from the watermark (sensor, schedule, `wfa run`) moves it on once its
     models are built; backfills and partition runs from the UI leave it where it is."""
@@ -77,6 +87,7 @@ def build_defs() -> dg.Definitions:
         export_dbt_environment()
         _tests_of("cautious")
         yield from dbt.cli(["build"], context=context).stream()
+        _record_quarantine(context)
 
     @dbt_assets(manifest=project.manifest_path, project=project, dagster_dbt_translator=translator,
                 select=INCREMENTAL, name="warehouse_dbt_incremental",
@@ -90,6 +101,7 @@ def build_defs() -> dg.Definitions:
         context.log.info(f"window of days: {window_vars or 'every day with data'}")
         with _environment(incremental.dbt_environment(window_vars)):
             yield from dbt.cli(["build"], context=context).stream()
+        _record_quarantine(context)
         _record_watermark(context, window_vars)
 
     @dbt_assets(manifest=project.manifest_path, project=project, dagster_dbt_translator=translator,
@@ -98,6 +110,7 @@ def build_defs() -> dg.Definitions:
         export_dbt_environment()
         _tests_of("eager")
         yield from dbt.cli(["build"], context=context).stream()
+        _record_quarantine(context)
 
     return dg.Definitions(
         assets=[warehouse_dbt_staging, warehouse_dbt_incremental, warehouse_dbt_models])

@@ -101,3 +101,13 @@ where later.source_file not like 'api:%'
 create unique index events_rejected_file_line_idx
     on raw.events_rejected (source_file, line_number, md5(raw_line))
     where source_file not like 'api:%';
+
+-- Accounts whose data fails one of the marts' per-account checks (quality/quarantine.py):
+-- their checks warn instead of stopping every account's refresh. '' stands for failing rows
+-- that name no account.
+create table platform.quarantined_accounts (
+    account_id    text        primary key,
+    checks        text[]      not null,
+    failing_rows  bigint      not null,
+    detected_at   timestamptz not null default now()
+);

@@ -33,8 +33,11 @@ with executions as (
         duration_seconds::float8 as duration_seconds,
         goal_value_usd
     from {{ ref('fct_executions') }}
+    -- an execution known only from step events (its enrolment not arrived yet) has no day
+    -- and nothing the analytics compare: it joins once its enrolment does
+    where {{ wfa_execution_last_moment() }} is not null
     {% if is_incremental() %}
-    where {{ wfa_in_window_times(wfa_execution_last_moment()) }}
+        and {{ wfa_in_window_times(wfa_execution_last_moment()) }}
     {% endif %}
 
 )

@@ -1,5 +1,5 @@
 -- Why: the status, ended_at and goal_achieved_at come from the same events, so they must agree (active means not ended, goal_achieved means a goal time, nothing ends after its goal).
-select execution_id
+select account_id, execution_id
 from {{ ref('fct_executions') }}
 where (status = 'active') <> (ended_at is null)
     or (status = 'goal_achieved') <> (goal_achieved_at is not null)

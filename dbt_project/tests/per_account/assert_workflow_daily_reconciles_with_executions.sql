@@ -1,10 +1,11 @@
--- Why: the daily trend and fct_executions count the same executions: every enrolment once, every final status once on its end day, and on the last day the cumulative figures equal the lifetime (cohort-based) ones. After a retention purge, over the days whose detail it kept: the executions of earlier days are gone from fct_executions, so the cumulative figures are compared from the eve of the horizon on, and the active ones by their enrolment day (cohort_active).
+-- Why: the daily trend and fct_executions count the same executions of each account's workflow: every enrolment once, every final status once on its end day, and on the last day the cumulative figures equal the lifetime (cohort-based) ones. After a retention purge, over the days whose detail it kept: the executions of earlier days are gone from fct_executions, so the cumulative figures are compared from the eve of the horizon on, and the active ones by their enrolment day (cohort_active).
 -- Shown in Dagster as a check of the mart it guards (it reads several models).
 {{ config(meta={'dagster': {'ref': {'name': 'fct_workflow_daily'}}}) }}
 {%- set horizon = wfa_retention_horizon() if execute else none %}
 with executions as (
 
     select
+        account_id,
         workflow_id,
         count(enrolled_at) filter (where {{ wfa_detail_kept('enrolled_at', is_time=true) }})
             as enrolled,
@@ -19,13 +20,14 @@ with executions as (
         count(goal_achieved_at) filter (where {{ wfa_detail_kept('goal_achieved_at', is_time=true) }})
             as goals
     from {{ ref('fct_executions') }}
-    group by 1
+    group by 1, 2
 
 ),
 
 daily as (
 
     select
+        account_id,
         workflow_id,
         sum(new_enrollments) as enrolled,
         sum(completed) as completed,
@@ -37,16 +39,17 @@ daily as (
         max(date) as last_date
     from {{ ref('fct_workflow_daily') }}
     where {{ wfa_detail_kept('date') }}
-    group by 1
+    group by 1, 2
 
 ),
 
 last_day as (
 
-    select daily.workflow_id, days.total_enrolled, days.currently_active
+    select daily.account_id, daily.workflow_id, days.total_enrolled, days.currently_active
     from daily
     inner join {{ ref('fct_workflow_daily') }} as days
-        on daily.workflow_id = days.workflow_id and daily.last_date = days.date
+        on daily.account_id = days.account_id and daily.workflow_id = days.workflow_id
+        and daily.last_date = days.date
 
 ),
 
@@ -54,20 +57,27 @@ last_day as (
 eve as (
 
     {% if horizon is none %}
-    select null::text as workflow_id, 0 as total_enrolled where false
+    select null::text as account_id, null::text as workflow_id, 0 as total_enrolled where false
     {% else %}
-    select workflow_id, total_enrolled
+    select account_id, workflow_id, total_enrolled
     from {{ ref('fct_workflow_daily') }}
     where date = date '{{ horizon }}' - 1
     {% endif %}
 
 )
 
-select executions.workflow_id
+select
+    coalesce(executions.account_id, daily.account_id) as account_id,
+    coalesce(executions.workflow_id, daily.workflow_id) as workflow_id
 from executions
-full join daily on executions.workflow_id = daily.workflow_id
-left join last_day on executions.workflow_id = last_day.workflow_id
-left join eve on coalesce(executions.workflow_id, daily.workflow_id) = eve.workflow_id
+full join daily
+    on executions.account_id = daily.account_id and executions.workflow_id = daily.workflow_id
+left join last_day
+    on executions.account_id = last_day.account_id
+    and executions.workflow_id = last_day.workflow_id
+left join eve
+    on coalesce(executions.account_id, daily.account_id) = eve.account_id
+    and coalesce(executions.workflow_id, daily.workflow_id) = eve.workflow_id
 where coalesce(executions.enrolled, 0) <> coalesce(daily.enrolled, 0)
     or coalesce(executions.completed, 0) <> coalesce(daily.completed, 0)
     or coalesce(executions.exited, 0) <> coalesce(daily.exited, 0)
