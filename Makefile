@@ -33,7 +33,7 @@ demo: install
 	@echo "  Runs:         http://127.0.0.1:$(UI_PORT)/runs"
 	@echo "  SQL/BI:       $$($(BIN)/wfa db url)   (schema marts)"
 	@echo "  API:          http://127.0.0.1:$(API_PORT)/docs   key (account of the first workflow, admin):"
-	@$(BIN)/wfa apikey create --role admin --account "$$($(BIN)/python -c 'import psycopg; from orchestration.settings import get_settings; print(psycopg.connect(get_settings().warehouse_url).execute("select account_id from marts.dim_workflows order by workflow_id limit 1").fetchone()[0])')"
+	@$(BIN)/wfa apikey create --role admin --account "$$($(BIN)/python -c 'import psycopg; from warehouse.settings import get_settings; print(psycopg.connect(get_settings().warehouse_url).execute("select account_id from marts.dim_workflows order by workflow_id limit 1").fetchone()[0])')"
 	@echo "Stop with Ctrl-C; 'make stop' stops the warehouse."
 	$(BIN)/wfa serve --port $(API_PORT) & api=$$!; trap "kill $$api" EXIT; $(BIN)/wfa ui --port $(UI_PORT)
 

@@ -3,7 +3,7 @@
 Each synchronous dependency costs FastAPI a trip through its thread pool, and under load those
 trips, not the queries, were most of a request's time. So every dependency here is `async def`:
 the key is looked up, rate-limited and the read audited in one statement awaited on the event
-loop (api/audit.py), and a connection for the endpoint is only taken in the endpoint's thread.
+loop (api/infra/audit.py), and a connection for the endpoint is only taken in the endpoint's thread.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api import audit
 from api.errors import ApiError
-from api.keys import Principal, hash_key
+from api.infra import audit
+from api.infra.keys import Principal, hash_key
 
 _bearer = HTTPBearer(auto_error=False)
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
@@ -66,7 +66,7 @@ def _presented_key(credentials: HTTPAuthorizationCredentials | None) -> str:
 
 async def authorise_request(request: Request, key: str, scope: str, audited: bool,
                             workflow_id: str | None) -> audit.Verdict:
-    """The verdict on the request's key (api/audit.py), kept on request.state: the dependencies
+    """The verdict on the request's key (api/infra/audit.py), kept on request.state: the dependencies
     below raise from it, and the answer cache reads its data token. Short-lived connection (of
     the event loop's own pool): a stream holds none while it waits."""
     state = request.app.state
@@ -83,7 +83,7 @@ async def _authorise(request: Request, credentials: HTTPAuthorizationCredentials
                      scope: str, audited: bool) -> Principal:
     """The key's principal, within its rate limit and with `scope`; a read is audited by the
     statement that looks the key up."""
-    # reached already when the request came by the fast path (api/fast_path.py)
+    # reached already when the request came by the fast path (api/infra/fast_path.py)
     verdict = getattr(request.state, "verdict", None)
     if verdict is None:
         verdict = await authorise_request(request, _presented_key(credentials), scope, audited,

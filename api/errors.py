@@ -17,7 +17,7 @@ class ApiError(Exception):
 
 
 class PayloadTooLarge(StarletteHTTPException):
-    """Raised while a body is read (api/guards.py). An HTTPException, not an ApiError: FastAPI
+    """Raised while a body is read (api/infra/guards.py). An HTTPException, not an ApiError: FastAPI
     passes those on when it parses a body, where it would turn any other error into a 400."""
 
     def __init__(self, message: str):

@@ -1,4 +1,4 @@
-"""Answers over days whose detail retention deleted (orchestration/retention.py).
+"""Answers over days whose detail retention deleted (warehouse/retention.py).
 
 The daily and monthly marts keep every day; the detail (fct_executions, fct_executions_hourly,
 the raw events) starts at the detail horizon. An answer read from the detail over a range that
@@ -12,7 +12,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from api.errors import ApiError
-from orchestration import retention
+from warehouse import retention
 
 UTC = ZoneInfo("UTC")
 DAILY_ANSWERS = ("the UTC summary, daily and weekly trends, funnel, actions, costs and errors "

@@ -10,13 +10,13 @@ from fastapi.responses import JSONResponse
 from psycopg_pool import PoolTimeout
 
 from api import errors
-from api.db import open_async_pool, open_pool
-from api.fast_path import FastPath
-from api.guards import RequestGuards
-from api.live import Hub
-from api.response_cache import ResponseCache
+from api.infra.db import open_async_pool, open_pool
+from api.infra.fast_path import FastPath
+from api.infra.guards import RequestGuards
+from api.infra.live import Hub
+from api.infra.response_cache import ResponseCache
 from api.routes import events, exports, health, jobs, platform, stream, workflows
-from orchestration.settings import Settings, get_settings
+from warehouse.settings import Settings, get_settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

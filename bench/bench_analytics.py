@@ -134,11 +134,11 @@ def assets_runtime(events: int) -> dict:
     """Materialise every analytics asset (forecasts unlimited) over generated sample data."""
     import dagster as dg
 
-    from assets.ingestion import load_files
-    from assets.sample_data import generate
+    from assets.analytics.definitions import ASSETS
     from bench.common import bench_database, scratch_dir
-    from orchestration.defs.analytics import ASSETS
-    from orchestration.runtime import dbt_command
+    from warehouse.ingestion import load_files
+    from warehouse.runtime import dbt_command
+    from warehouse.sample_data import generate
 
     with bench_database() as settings:
         folder = scratch_dir() / f"analytics_{events}"

@@ -26,9 +26,9 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from api.keys import create_key  # noqa: E402
+from api.infra.keys import create_key  # noqa: E402
 from bench.common import bench_database  # noqa: E402
-from orchestration.runtime import dbt_command  # noqa: E402
+from warehouse.runtime import dbt_command  # noqa: E402
 
 PORT = 8765
 DAY0 = "2026-01-01"

@@ -18,12 +18,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assets.ingestion import load_files  # noqa: E402
-from assets.sample_data import generate  # noqa: E402
 from bench.common import bench_database, scratch_dir, timed  # noqa: E402
-from orchestration.runtime import dbt_command  # noqa: E402
 from quality.ingestion import recent_loads, unknown_references  # noqa: E402
 from quality.runner import validate_marts  # noqa: E402
+from warehouse.ingestion import load_files  # noqa: E402
+from warehouse.runtime import dbt_command  # noqa: E402
+from warehouse.sample_data import generate  # noqa: E402
 
 REFERENCE = ("accounts", "users", "workflows", "workflow_steps", "experiments")
 

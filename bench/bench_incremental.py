@@ -33,12 +33,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg  # noqa: E402
 
-from assets.ingestion import load_files  # noqa: E402
-from assets.sample_data import generate  # noqa: E402
-from bench.common import (  # noqa: E402
-    bench_databases, drop_copy, restore_copy, save_copy, scratch_dir, timed)
-from orchestration import incremental, retention  # noqa: E402
-from orchestration.runtime import dbt_command  # noqa: E402
+from bench.common import bench_databases, drop_copy, restore_copy, save_copy, scratch_dir, timed  # noqa: E402
+from warehouse import (
+    incremental,
+    retention,  # noqa: E402
+)
+from warehouse.ingestion import load_files  # noqa: E402
+from warehouse.runtime import dbt_command  # noqa: E402
+from warehouse.sample_data import generate  # noqa: E402
 
 REFERENCE = ("accounts", "users", "workflows", "workflow_steps", "experiments")
 

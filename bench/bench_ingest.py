@@ -17,7 +17,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from api.keys import create_key  # noqa: E402
+from api.infra.keys import create_key  # noqa: E402
 from bench.bench_api import PORT, ingestion, start_server  # noqa: E402
 from bench.common import bench_database  # noqa: E402
 

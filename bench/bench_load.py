@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assets.sample_data import generate  # noqa: E402
 from bench.common import bench_database, scratch_dir  # noqa: E402
+from warehouse.sample_data import generate  # noqa: E402
 
 
 def main() -> None:

@@ -18,10 +18,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg  # noqa: E402
 
-from assets.ingestion import load_files  # noqa: E402
-from assets.sample_data import generate  # noqa: E402
 from bench.common import bench_database, peak_rss_mb, scratch_dir, timed  # noqa: E402
-from orchestration.runtime import dbt_command  # noqa: E402
+from warehouse.ingestion import load_files  # noqa: E402
+from warehouse.runtime import dbt_command  # noqa: E402
+from warehouse.sample_data import generate  # noqa: E402
 
 REFERENCE = ("accounts", "users", "workflows", "workflow_steps", "experiments")
 PLAIN_AGGREGATE = ("select workflow_id, date_trunc('day', occurred_at), event_type, count(*)"

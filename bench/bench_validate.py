@@ -30,8 +30,8 @@ def _load(root: Path):
         del sys.modules[name]
     sys.path.insert(0, str(root))
     try:
-        validate = importlib.import_module("assets.ingestion.validate")
-        parallel = importlib.import_module("assets.ingestion.parallel")
+        validate = importlib.import_module("warehouse.ingestion.validate")
+        parallel = importlib.import_module("warehouse.ingestion.parallel")
     finally:
         sys.path.remove(str(root))
     assert Path(validate.__file__).is_relative_to(root), validate.__file__
@@ -88,7 +88,7 @@ def main() -> None:
     validate, parallel = _load(ROOT)
     import orjson
 
-    from assets.sample_data import generate
+    from warehouse.sample_data import generate
 
     with tempfile.TemporaryDirectory(prefix="wfa-bench-validate-") as folder:
         generate(Path(folder), events=options.events, days=30, seed=3, malformed_rate=0.01)

@@ -12,8 +12,9 @@ from urllib.parse import unquote, urlsplit
 
 import psycopg
 
-from orchestration import migrate, warehouse
-from orchestration.settings import PROJECT_DIR, Settings, with_database
+from warehouse import migrate
+from warehouse import server as embedded
+from warehouse.settings import PROJECT_DIR, Settings, with_database
 
 BENCH_HOME = PROJECT_DIR / "bench" / "out" / "wfa"
 BENCH_PORT = int(os.environ.get("WFA_BENCH_PORT", "54339"))  # another port when several run
@@ -33,7 +34,7 @@ def bench_databases(count: int, keep: bool = False):
     external = os.environ.get("WFA_DATABASE_URL")
     server = Settings(home=BENCH_HOME, port=BENCH_PORT, database_url=external)
     if server.embedded:
-        warehouse.start(server)
+        embedded.start(server)
     names = [f"wfa_bench_{uuid.uuid4().hex[:8]}" for _ in range(count)]
     with psycopg.connect(server.maintenance_url, autocommit=True) as conn:
         for name in names:
@@ -50,7 +51,7 @@ def bench_databases(count: int, keep: bool = False):
                 for name in names:
                     conn.execute(f'drop database if exists "{name}" with (force)')
         if server.embedded:
-            warehouse.stop(server)
+            embedded.stop(server)
 
 
 def _database_name(settings: Settings) -> str:

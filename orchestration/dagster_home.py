@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from orchestration.settings import Settings
+from warehouse.dbt_paths import dbt_executable
+from warehouse.runtime import prepare_dbt_manifest
+from warehouse.settings import Settings
 
 DAGSTER_YAML = """\
 # written by wfa: Dagster's runs, events and schedules live in PostgreSQL
@@ -40,4 +42,14 @@ def prepare(settings: Settings) -> Path:
     os.environ["DAGSTER_HOME"] = str(home)
     os.environ["WFA_DAGSTER_PG_URL"] = sqlalchemy_url(settings.dagster_url)
     os.environ.update(settings.dbt_env())
+    return home
+
+
+def prepare_dagster(settings: Settings) -> Path:
+    # dagster-dbt looks dbt up on PATH when it parses the project under `dagster dev`.
+    bin_dir = str(Path(dbt_executable()).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    home = prepare(settings)
+    prepare_dbt_manifest(settings)
     return home

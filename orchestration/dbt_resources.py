@@ -9,12 +9,16 @@ from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+)
 
-from orchestration.dbt_paths import DBT_PROJECT_DIR, dbt_executable
-from orchestration.settings import get_settings
+from warehouse.dbt_paths import DBT_PROJECT_DIR, dbt_executable
+from warehouse.settings import DATA_OWNER, get_settings
 
-OWNER = "team:data-platform"
 # The freshness sensor refreshes the marts a minute or so after events land, the hourly schedule
 # every hour even when none do: a mart not refreshed for 75 minutes warns, for 2 hours fails.
 MART_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=2),
@@ -65,4 +69,4 @@ class WarehouseTranslator(DagsterDbtTranslator):
         return folders[0] if folders else "dbt"
 
     def get_owners(self, dbt_resource_props: Mapping[str, Any]):
-        return [OWNER]
+        return [DATA_OWNER]

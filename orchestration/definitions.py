@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import dagster as dg
 
+from assets.analytics import definitions as analytics
 from orchestration.dbt_resources import dbt_resource
-from orchestration.defs import (
-    analytics,
-    dbt_models,
-    freshness,
-    jobs,
-    quality_checks,
-    raw_sources,
-    retention,
-)
+from orchestration.defs import dbt_models, freshness, jobs, quality_checks, raw_sources, retention
 
 
 def build_definitions() -> dg.Definitions:

@@ -6,8 +6,8 @@ import datetime as dt
 
 import dagster as dg
 
-from orchestration.incremental import Window, received_vars
-from orchestration.settings import Settings
+from warehouse.incremental import Window, received_vars
+from warehouse.settings import Settings
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"

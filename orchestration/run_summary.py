@@ -57,8 +57,8 @@ def run_job(job_name: str, echo: Callable[[str], None] = print,
 
 
 def _report_quarantine(echo: Callable[[str], None]) -> None:
-    from orchestration.settings import get_settings
     from quality.quarantine import current
+    from warehouse.settings import get_settings
 
     for entry in current(get_settings().warehouse_url):
         echo(f"  quarantined: account {entry.account_id or '(none)'} fails "

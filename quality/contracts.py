@@ -10,7 +10,7 @@ import functools
 
 import yaml
 
-from orchestration.settings import PROJECT_DIR
+from warehouse.settings import PROJECT_DIR
 
 MARTS_YML = PROJECT_DIR / "dbt_project" / "models" / "marts" / "_marts__models.yml"
 

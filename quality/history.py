@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import psycopg
 
-from orchestration import retention
+from warehouse import retention
 
 DDL = """
 create table if not exists quality.mart_row_counts (
@@ -29,7 +29,7 @@ def ensure_table(conn: psycopg.Connection, ddl: str = DDL) -> None:
         conn.execute(ddl)
 
 
-RETENTION_RUNS = "platform.retention_runs"  # orchestration/retention.py records each purge
+RETENTION_RUNS = "platform.retention_runs"  # warehouse/retention.py records each purge
 
 
 def _purges(conn: psycopg.Connection) -> bool:

@@ -11,7 +11,7 @@ import httpx
 import uvicorn
 
 from api.main import create_app
-from orchestration.settings import Settings
+from warehouse.settings import Settings
 
 
 def _free_port() -> int:

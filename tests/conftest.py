@@ -13,10 +13,10 @@ import uuid
 import psycopg
 import pytest
 
-from orchestration import migrate
-from orchestration import warehouse as embedded_server
-from orchestration.dbt_paths import DBT_PROJECT_DIR
-from orchestration.settings import Settings, with_database
+from warehouse import migrate
+from warehouse import server as embedded_server
+from warehouse.dbt_paths import DBT_PROJECT_DIR
+from warehouse.settings import Settings, with_database
 
 
 def pytest_configure(config):

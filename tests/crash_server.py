@@ -12,9 +12,9 @@ from pathlib import Path
 
 import psutil
 
-from orchestration import migrate
-from orchestration import warehouse as embedded_server
-from orchestration.settings import Settings
+from warehouse import migrate
+from warehouse import server as embedded_server
+from warehouse.settings import Settings
 
 
 def _free_port() -> int:

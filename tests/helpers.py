@@ -7,8 +7,8 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from orchestration.runtime import dbt_command
-from orchestration.settings import Settings
+from warehouse.runtime import dbt_command
+from warehouse.settings import Settings
 
 
 def run_dbt(settings: Settings, *args: str, env: dict[str, str] | None = None) -> str:

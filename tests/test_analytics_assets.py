@@ -9,8 +9,8 @@ import dagster as dg
 import pytest
 
 from assets.analytics.budget_table import status_of
-from assets.ingestion import load_files
 from tests.helpers import query, run_dbt
+from warehouse.ingestion import load_files
 
 pytestmark = pytest.mark.db
 
@@ -24,8 +24,8 @@ PLANTED_METRIC = {"error_rate_spike": "error_rate", "cost_spike": "cost_usd",
 
 @pytest.fixture(scope="module")
 def run(warehouse, tmp_path_factory):
-    from assets.sample_data import generate
-    from orchestration.defs.analytics import ASSETS
+    from assets.analytics.definitions import ASSETS
+    from warehouse.sample_data import generate
 
     folder = tmp_path_factory.mktemp("sample")
     # enough volume for the planted anomalies and the experiments to be clear
@@ -59,7 +59,7 @@ def test_every_asset_materialises_with_its_metadata(run, warehouse):
 
 
 def test_asset_specs_declare_group_kinds_owners_and_upstream_marts():
-    from orchestration.defs.analytics import ASSETS
+    from assets.analytics.definitions import ASSETS
 
     for asset in ASSETS:
         spec = next(iter(asset.specs))

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from api.keys import create_key, revoke_key
+from api.infra.keys import create_key, revoke_key
 from api.queries import pending
 from api.routes import workflows as workflow_routes
 from tests.api_server import client, serve
@@ -328,7 +328,7 @@ def test_summary_and_funnel_are_kept_until_the_marts_change(api, viewer):
 
 
 def test_a_kept_answer_is_the_same_audited_once_per_request(api, monkeypatch):
-    """The second request is answered from memory before FastAPI's routing (api/fast_path.py):
+    """The second request is answered from memory before FastAPI's routing (api/infra/fast_path.py):
     the same bytes, and one audit row per request, as for any read."""
     base, settings = api
     key = new_key(settings)

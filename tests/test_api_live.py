@@ -9,7 +9,7 @@ import httpx
 import psycopg
 import pytest
 
-from api.live import COMMIT_LAG
+from api.infra.live import COMMIT_LAG
 from tests.api_server import client
 from tests.helpers import execute, query
 from tests.test_api import MAR, WF, api, new_key  # noqa: F401 - the module's own server
@@ -208,7 +208,7 @@ def test_marts_built_later_are_served(api):
 # --- the BI role ----------------------------------------------------------------------------
 
 def test_bi_role_reads_marts_and_nothing_else(api):
-    from orchestration.bi_role import grant_bi
+    from warehouse.bi_role import grant_bi
 
     settings = api[1]
     grant_bi(settings.warehouse_url, "wfa_bi_test", "bi-secret")

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from api.keys import create_key
+from api.infra.keys import create_key
 from tests.api_server import client, serve
 
 pytestmark = pytest.mark.db
@@ -169,8 +169,9 @@ def _free_port() -> int:
 @pytest.fixture()
 def own_server(tmp_path):
     """An embedded server of this test's own, since it is killed: the session's serves others."""
-    from orchestration import migrate, warehouse as embedded
-    from orchestration.settings import Settings
+    from warehouse import migrate
+    from warehouse import server as embedded
+    from warehouse.settings import Settings
 
     settings = Settings(home=tmp_path / "home", port=_free_port(), api_pool_max=10,
                         api_rate_limit_per_minute=10**6)
@@ -188,7 +189,7 @@ def crash_and_restart(settings) -> None:
     once its backends have noticed and exited."""
     import psutil
 
-    from orchestration import warehouse as embedded
+    from warehouse import server as embedded
 
     pid = int((settings.pgdata / "postmaster.pid").read_text().splitlines()[0])
     postmaster = psutil.Process(pid)
@@ -199,7 +200,7 @@ def crash_and_restart(settings) -> None:
 
 
 def test_a_restart_of_the_database_costs_no_failed_request(own_server):
-    from api import jobs
+    from api.infra import jobs
     from tests.helpers import query
 
     settings = own_server

@@ -7,9 +7,9 @@ from decimal import Decimal
 import dagster as dg
 import pytest
 
-from assets.ingestion import load_files
-from orchestration.runtime import prepare_dbt_manifest
 from tests.helpers import query
+from warehouse.ingestion import load_files
+from warehouse.runtime import prepare_dbt_manifest
 
 MARTS = [
     "dim_accounts", "dim_workflows", "dim_workflow_steps", "fct_executions", "fct_workflow_daily",
@@ -70,7 +70,7 @@ def test_definitions_load_with_raw_sources_models_checks_job_and_schedule(defini
 
 def test_in_process_run_materialises_every_asset_and_the_numbers_reconcile(
         definitions, warehouse, tmp_path_factory, monkeypatch):
-    from assets.sample_data import generate
+    from warehouse.sample_data import generate
 
     folder = tmp_path_factory.mktemp("sample")
     generate(folder, events=4000, days=40, seed=7)

@@ -18,7 +18,7 @@ import orjson
 import psycopg
 import pytest
 
-from api.keys import create_key
+from api.infra.keys import create_key
 from tests.api_server import serve
 from tests.crash_server import crash, own_server, restart
 
@@ -153,7 +153,7 @@ def test_events_the_api_accepted_survive_a_crash(server, tmp_path):
 
 
 def test_a_server_set_up_with_asynchronous_commits_comes_back_durable(server):
-    from orchestration import warehouse as embedded_server
+    from warehouse import server as embedded_server
 
     embedded_server.stop(server)
     conf = server.pgdata / "postgresql.conf"

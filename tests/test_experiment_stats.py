@@ -10,8 +10,14 @@ import pytest
 from scipy import stats
 
 from assets.analytics.experiment_table import experiment_rows
-from assets.experiments import (compare_proportions, decide, duration_worse, error_rate_worse,
-                                holm, srm_p_value)
+from assets.experiments import (
+    compare_proportions,
+    decide,
+    duration_worse,
+    error_rate_worse,
+    holm,
+    srm_p_value,
+)
 
 
 def test_compare_proportions_matches_hand_computed_welch_and_delta_method():

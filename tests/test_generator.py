@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from assets.sample_data import generate
+from warehouse.sample_data import generate
 
 EVENTS = 40_000
 DAYS = 60
@@ -175,7 +175,7 @@ def test_same_seed_gives_byte_identical_files(out, tmp_path):
 
 def test_output_does_not_depend_on_hash_randomisation(out, tmp_path):
     again = tmp_path / "subprocess"
-    code = ("import datetime, sys; from assets.sample_data import generate; "
+    code = ("import datetime, sys; from warehouse.sample_data import generate; "
             f"generate(sys.argv[1], events={EVENTS}, days={DAYS}, seed={SEED}, "
             f"start=datetime.date.fromisoformat('{START.isoformat()}'))")
     root = Path(__file__).resolve().parents[1]

@@ -14,13 +14,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.keys import create_key
-from assets.ingestion import load_path
-from assets.ingestion.readers import BOM
+from api.infra.keys import create_key
 from tests.api_server import client, serve
 from tests.helpers import execute, query
 from tests.test_ingestion import HOSTILE_LINES, enrolled
 from tests.test_validate_fast_path_properties import events, nested, rendered
+from warehouse.ingestion import load_path
+from warehouse.ingestion.readers import BOM
 
 pytestmark = pytest.mark.db
 

@@ -18,10 +18,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from assets.ingestion import load_files
-from orchestration import incremental
 from tests.conftest import make_database
 from tests.helpers import query, run_dbt
+from warehouse import incremental
+from warehouse.ingestion import load_files
 
 TABLES = [
     "marts.fct_executions", "marts.fct_workflow_daily", "marts.fct_workflow_step_daily",
@@ -82,7 +82,7 @@ def shuffled_batches(sample: Path, batches: int, seed: int) -> list[list[str]]:
 
 @pytest.fixture(scope="module")
 def pair(pg_server_url, tmp_path_factory):
-    from assets.sample_data import generate
+    from warehouse.sample_data import generate
 
     sample = tmp_path_factory.mktemp("sample")
     generate(sample, events=6000, days=24, seed=11)

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from assets.ingestion import load_files, load_path
 from tests.helpers import execute, query
+from warehouse.ingestion import load_files, load_path
 
 
 def enrolled(event_id: str, **overrides) -> dict:
@@ -168,7 +168,7 @@ def test_concurrent_loads_of_the_same_events_store_each_once(warehouse, tmp_path
 @pytest.fixture
 def looked_up(monkeypatch):
     """The ids the loader looks up in the primary key, in order (the lookups still run)."""
-    from assets.ingestion import loader
+    from warehouse.ingestion import loader
 
     ids = []
     real_lookup = loader._lookup_query
@@ -341,9 +341,9 @@ def test_cli_prints_counts_and_fails_only_on_unreadable_files(warehouse, tmp_pat
 
 
 def test_parallel_parsing_matches_the_single_process_path(tmp_path):
-    from assets.ingestion.loader import _validated_chunks
-    from assets.ingestion.parallel import parsed_blocks, parser_pool
-    from assets.ingestion.readers import read_jsonl
+    from warehouse.ingestion.loader import _validated_chunks
+    from warehouse.ingestion.parallel import parsed_blocks, parser_pool
+    from warehouse.ingestion.readers import read_jsonl
 
     lines = [enrolled(f"p{i}") for i in range(400)]
     lines[7] = "{broken"
@@ -380,7 +380,7 @@ EVENTS_INDEXES = ("select indexname, indexdef from pg_indexes"
 
 def test_a_big_first_load_builds_the_secondary_indexes_after_the_rows(warehouse, tmp_path,
                                                                       monkeypatch):
-    from assets.ingestion import deferred_indexes as deferral
+    from warehouse.ingestion import deferred_indexes as deferral
 
     before = query(warehouse, EVENTS_INDEXES)
     assert len(before) == 6  # the primary key and five secondary indexes (one partial)
@@ -408,10 +408,10 @@ def test_a_big_first_load_builds_the_secondary_indexes_after_the_rows(warehouse,
 
 
 def test_migrate_rebuilds_the_indexes_of_a_first_load_that_stopped(warehouse, monkeypatch):
-    from assets.ingestion import deferred_indexes as deferral
-    from orchestration.migrate import migrate
-
     import psycopg
+
+    from warehouse.ingestion import deferred_indexes as deferral
+    from warehouse.migrate import migrate
 
     before = query(warehouse, EVENTS_INDEXES)
     with psycopg.connect(warehouse.warehouse_url, autocommit=True) as load_session:
@@ -426,7 +426,7 @@ def test_migrate_rebuilds_the_indexes_of_a_first_load_that_stopped(warehouse, mo
 
 
 def test_the_deferred_indexes_on_more_columns_are_built_first():
-    from assets.ingestion.deferred_indexes import _key_columns
+    from warehouse.ingestion.deferred_indexes import _key_columns
 
     assert _key_columns("CREATE INDEX w ON raw.events USING btree (workflow_id, received_at)") == 2
     assert _key_columns("CREATE INDEX e ON raw.events USING btree (execution_id)"
@@ -486,7 +486,7 @@ def test_a_hostile_event_is_rejected_and_the_rest_of_the_file_loads(warehouse, t
 def test_one_far_future_event_is_rejected_and_never_stretches_the_series(warehouse, tmp_path):
     # issue item 5: one event dated 2028 made every daily series run densely to 2028; with
     # WFA_NOW at 2026-12-07 12:00 (the platform's clock) the window ends 24 h later
-    from orchestration.settings import Settings
+    from warehouse.settings import Settings
 
     window = Settings(now=datetime(2026, 12, 7, 12)).event_window()
     lines = [enrolled(f"n{i:02d}") for i in range(50)]
@@ -628,8 +628,8 @@ def test_wfa_load_names_a_broken_gz_and_exits_non_zero(warehouse, tmp_path):
 def test_the_parser_processes_of_a_killed_load_exit(warehouse, tmp_path):
     import psutil
 
-    from assets.ingestion.parallel import PARALLEL_MIN_BYTES
-    from orchestration.migrate import migrate
+    from warehouse.ingestion.parallel import PARALLEL_MIN_BYTES
+    from warehouse.migrate import migrate
 
     # big enough for wfa load to parse it in worker processes
     template = json.dumps(enrolled("ID"))

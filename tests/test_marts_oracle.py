@@ -23,10 +23,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from assets.ingestion import load_files
-from orchestration import incremental
 from tests.helpers import run_dbt
 from tests.marts_oracle import MART_KEYS, expected_marts
+from warehouse import incremental
+from warehouse.ingestion import load_files
 
 REFERENCE = ("accounts", "users", "workflows", "workflow_steps", "experiments")
 SAMPLE_START = dt.date(2026, 8, 1)
@@ -334,7 +334,7 @@ def assert_marts_equal_the_oracle(settings, when: str) -> None:
 @pytest.fixture(scope="module")
 def built(warehouse, tmp_path_factory):
     """Sample data and the edge cases loaded (reference tables included), marts built once."""
-    from assets.sample_data import generate
+    from warehouse.sample_data import generate
 
     folder: Path = tmp_path_factory.mktemp("sample")
     generate(folder, events=8000, days=20, seed=29, start=SAMPLE_START)

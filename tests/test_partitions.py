@@ -9,12 +9,17 @@ import dagster as dg
 import psycopg
 import pytest
 
-from assets.ingestion import load_files
-from orchestration import incremental
-from orchestration.partitions import (RANGE_END, RANGE_START, SINCE_TAG, WATERMARK_TAG,
-                                      dbt_window_vars)
-from orchestration.runtime import prepare_dbt_manifest
+from orchestration.partitions import (
+    RANGE_END,
+    RANGE_START,
+    SINCE_TAG,
+    WATERMARK_TAG,
+    dbt_window_vars,
+)
 from tests.helpers import query
+from warehouse import incremental
+from warehouse.ingestion import load_files
+from warehouse.runtime import prepare_dbt_manifest
 
 MARTS = ["fct_executions", "fct_workflow_daily", "fct_workflow_step_daily", "fct_action_daily",
          "fct_executions_hourly", "fct_errors_daily", "fct_cost_daily", "fct_user_activity_daily",
@@ -32,7 +37,7 @@ def snapshot(settings) -> dict[str, list[str]]:
 def env(warehouse, tmp_path_factory):
     """Sample data loaded but for its last two arrival days (kept for the sensor test), and the
     Dagster definitions, with WFA_DATABASE_URL pointing at the test warehouse."""
-    from assets.sample_data import generate
+    from warehouse.sample_data import generate
 
     folder = tmp_path_factory.mktemp("sample")
     generate(folder, events=3000, days=20, seed=3)

@@ -12,12 +12,12 @@ import json
 
 import pytest
 
-from assets.ingestion import load_files
 from quality.ingestion import recent_loads, unknown_references
 from quality.rules import MARTS
 from quality.runner import Limits, validate_marts
 from quality.window import Window
 from tests.helpers import execute, query, run_dbt
+from warehouse.ingestion import load_files
 
 pytestmark = pytest.mark.db
 
@@ -27,7 +27,7 @@ LINEAR = "in a linear workflow, entered at step k+1 <= completed at step k"
 
 @pytest.fixture(scope="module")
 def built(warehouse, tmp_path_factory):
-    from assets.sample_data import generate
+    from warehouse.sample_data import generate
 
     folder = tmp_path_factory.mktemp("sample")
     generate(folder, events=3000, days=20, seed=5)
@@ -282,7 +282,7 @@ def check_ingestion(built, before) -> None:
 def test_wfa_check_prints_the_table_and_exits_non_zero_on_a_failure(built, tmp_path):
     from click.testing import CliRunner
 
-    from orchestration.cli import main
+    from cli.main import main
 
     env = {"WFA_DATABASE_URL": built.warehouse_url, "WFA_HOME": str(tmp_path)}
     done = CliRunner().invoke(main, ["check"], env=env)

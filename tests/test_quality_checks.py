@@ -7,10 +7,10 @@ import dagster as dg
 import psycopg
 import pytest
 
-from assets.ingestion import load_files
-from orchestration.runtime import prepare_dbt_manifest
 from quality.rules import MARTS
 from tests.helpers import execute, query, run_dbt
+from warehouse.ingestion import load_files
+from warehouse.runtime import prepare_dbt_manifest
 
 pytestmark = pytest.mark.db
 
@@ -23,7 +23,7 @@ REFERENCE = ("accounts", "users", "workflows", "workflow_steps", "experiments")
 def warehouse_env(warehouse, tmp_path_factory):
     """The marts the checks read, built from small generated data; Dagster's checks find the
     warehouse and the Data Docs folder through the settings' environment variables."""
-    from assets.sample_data import generate
+    from warehouse.sample_data import generate
 
     folder = tmp_path_factory.mktemp("sample")
     generate(folder, events=1500, days=10, seed=3)
@@ -42,7 +42,7 @@ def warehouse_env(warehouse, tmp_path_factory):
 @dg.asset(key=["exports", "cost_extract"], deps=[MART])
 def cost_extract() -> float:
     """A real downstream reader of the mart, as a BI extract would be."""
-    from orchestration.settings import get_settings
+    from warehouse.settings import get_settings
 
     with psycopg.connect(get_settings().warehouse_url) as conn:
         return float(conn.execute("select sum(cost_usd) from marts.fct_cost_daily").fetchone()[0])

@@ -9,9 +9,9 @@ import json
 import psycopg
 import pytest
 
-from assets.ingestion import load_files
-from orchestration import incremental, retention
 from tests.helpers import query, run_dbt
+from warehouse import incremental, retention
+from warehouse.ingestion import load_files
 
 REFERENCE = ("accounts", "users", "workflows", "workflow_steps", "experiments")
 # the sample runs 2026-08-01 to 2026-08-30; the clock is set so that 15 days keep their detail
@@ -42,7 +42,7 @@ def refresh(settings) -> incremental.Window | None:
 @pytest.fixture(scope="module")
 def purged(warehouse, tmp_path_factory):
     """Marts built over the whole sample but its last arrival day, then purged as of NOW."""
-    from assets.sample_data import generate
+    from warehouse.sample_data import generate
 
     folder = tmp_path_factory.mktemp("sample")
     generate(folder, events=4000, days=30, seed=9, start=dt.date(2026, 8, 1))
@@ -176,7 +176,7 @@ def test_a_full_refresh_refuses_after_a_purge_unless_forced(purged):
 def test_wfa_retention_dry_run_follows_the_settable_clock(purged, monkeypatch):
     from click.testing import CliRunner
 
-    from orchestration.cli import main
+    from cli.main import main
 
     settings = purged[0]
     monkeypatch.setenv("WFA_DATABASE_URL", settings.warehouse_url)

@@ -11,13 +11,13 @@ import dagster as dg
 import psycopg
 import pytest
 
-from api.keys import create_key
-from assets.ingestion import load_files
-from orchestration import retention
+from api.infra.keys import create_key
 from orchestration.partitions import RANGE_END, RANGE_START
-from orchestration.runtime import prepare_dbt_manifest
 from tests.api_server import client, serve
 from tests.helpers import query
+from warehouse import retention
+from warehouse.ingestion import load_files
+from warehouse.runtime import prepare_dbt_manifest
 
 pytestmark = pytest.mark.db
 
@@ -139,7 +139,7 @@ def midnight(day: str, tz=dt.timezone.utc) -> dt.datetime:
 
 @pytest.fixture(scope="module")
 def roundtrip(warehouse, tmp_path_factory):
-    from assets.sample_data import generate
+    from warehouse.sample_data import generate
 
     folder = tmp_path_factory.mktemp("sample")
     generate(folder, events=50_000, days=30, seed=9, start=dt.date(2026, 8, 1))

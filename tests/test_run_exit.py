@@ -15,10 +15,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from assets.ingestion import load_files
-from orchestration.settings import PROJECT_DIR
-from orchestration.warehouse import ensure_databases
 from tests.helpers import execute, query
+from warehouse.ingestion import load_files
+from warehouse.server import ensure_databases
+from warehouse.settings import PROJECT_DIR
 
 pytestmark = pytest.mark.db
 
@@ -38,7 +38,7 @@ SHIFT_COST = ("update marts.fct_cost_daily set cost_usd = cost_usd + %(delta)s"
 def env(warehouse, tmp_path_factory):
     """Small generated data and a file of which most lines are rejected (a rejected-row rate far
     above WFA_QUALITY_MAX_REJECTED_PCT), a home of its own (Dagster's instance and database)."""
-    from assets.sample_data import generate
+    from warehouse.sample_data import generate
 
     folder = tmp_path_factory.mktemp("sample")
     generate(folder, events=1500, days=10, seed=3)

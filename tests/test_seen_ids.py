@@ -1,10 +1,10 @@
-"""The Bloom filter of the ids a load has offered (assets/ingestion/seen_ids.py)."""
+"""The Bloom filter of the ids a load has offered (warehouse/ingestion/seen_ids.py)."""
 
 from __future__ import annotations
 
 import random
 
-from assets.ingestion.seen_ids import SeenIds
+from warehouse.ingestion.seen_ids import SeenIds
 
 
 def ids(count: int, seed: int) -> list[str]:

@@ -7,16 +7,15 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-import psycopg
-
-from api.keys import create_key
-from api.live import counts_between
-from assets.ingestion import load_path
+from api.infra.keys import create_key
+from api.infra.live import counts_between
 from tests.api_server import client, serve
 from tests.helpers import execute, query
+from warehouse.ingestion import load_path
 
 
 def event(event_id: str, account: str, workflow: str, execution: str,
@@ -151,9 +150,9 @@ def test_foreign_events_stored_before_ownership_are_set_aside_and_the_refresh_ru
     """Events written into another account's workflow or execution before ownership was
     checked broke a model (a duplicate key) and a reconciliation check, which stopped the
     refresh for every account; the migration sets them aside with their reason."""
-    from orchestration import migrate
     from tests.conftest import make_database
     from tests.helpers import run_dbt
+    from warehouse import migrate
 
     settings = make_database(pg_server_url, "legacy_tenancy")
     url = settings.warehouse_url

@@ -1,4 +1,4 @@
-"""The validator's fast paths against its rule-by-rule path (assets/ingestion/validate.py): the
+"""The validator's fast paths against its rule-by-rule path (warehouse/ingestion/validate.py): the
 one-pass check of a decoded event, and the check of a JSON line in C (json_fast_path.py).
 Wherever a fast path answers, it answers exactly as the checked path does."""
 
@@ -9,10 +9,11 @@ from datetime import datetime, timezone
 import orjson
 import pytest
 
-from assets.ingestion.json_fast_path import plain_json_copy_line
-from assets.ingestion.parallel import parse_block
-from assets.ingestion.readers import undecodable
-from assets.ingestion.validate import (
+from tests.test_ingestion import BAD_LINES, enrolled
+from warehouse.ingestion.json_fast_path import plain_json_copy_line
+from warehouse.ingestion.parallel import parse_block
+from warehouse.ingestion.readers import undecodable
+from warehouse.ingestion.validate import (
     EventWindow,
     Rejected,
     _checked_copy_line,
@@ -20,8 +21,7 @@ from assets.ingestion.validate import (
     event_to_copy_line,
     validate_chunk,
 )
-from assets.sample_data import generate
-from tests.test_ingestion import BAD_LINES, enrolled
+from warehouse.sample_data import generate
 
 
 def checked(event):
@@ -329,7 +329,7 @@ def test_an_unforeseen_error_rejects_its_row_and_the_chunk_goes_on():
 
 
 def test_the_window_follows_the_platforms_clock_and_settings():
-    from orchestration.settings import Settings
+    from warehouse.settings import Settings
 
     settings = Settings(now=datetime(2026, 12, 7, 12), events_max_ahead_hours=2,
                         events_earliest="2026-01-01")

@@ -12,7 +12,8 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assets.ingestion.contract import (
+from tests.test_validate_fast_path import checked, the_checked_way
+from warehouse.ingestion.contract import (
     ENROLLMENT_SOURCES,
     ERROR_TYPES,
     EVENT_COLUMNS,
@@ -20,9 +21,8 @@ from assets.ingestion.contract import (
     NUMERIC_PROPERTIES,
     REQUIRED_BY_TYPE,
 )
-from assets.ingestion.json_fast_path import plain_json_copy_line
-from assets.ingestion.validate import _plain_copy_line
-from tests.test_validate_fast_path import checked, the_checked_way
+from warehouse.ingestion.json_fast_path import plain_json_copy_line
+from warehouse.ingestion.validate import _plain_copy_line
 
 EXAMPLES = 400  # per property: a second or two each
 

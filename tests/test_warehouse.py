@@ -13,8 +13,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from orchestration import migrate, warehouse
-from orchestration.settings import Settings
+from warehouse import migrate, server
+from warehouse.settings import Settings
 
 
 def _free_port() -> int:
@@ -25,11 +25,11 @@ def _free_port() -> int:
 
 def test_up_twice_is_harmless_down_stops_and_a_stale_pid_file_is_recovered(tmp_path):
     settings = Settings(home=tmp_path / "home", port=_free_port())
-    first = warehouse.start(settings)
+    first = server.start(settings)
     try:
         assert first.running
-        assert warehouse.start(settings).pid == first.pid  # the second `up` changes nothing
-        warehouse.ensure_databases(settings)
+        assert server.start(settings).pid == first.pid  # the second `up` changes nothing
+        server.ensure_databases(settings)
         with psycopg.connect(settings.warehouse_url) as conn:
             assert conn.execute("show listen_addresses").fetchone()[0] == "127.0.0.1"
             assert conn.execute("show timezone").fetchone()[0] == "UTC"
@@ -39,19 +39,19 @@ def test_up_twice_is_harmless_down_stops_and_a_stale_pid_file_is_recovered(tmp_p
 
         os.kill(first.pid, signal.SIGKILL)  # the server dies, leaving postmaster.pid behind
         deadline = time.monotonic() + 10
-        while warehouse.status(settings).running and time.monotonic() < deadline:
+        while server.status(settings).running and time.monotonic() < deadline:
             time.sleep(0.1)
-        stale = warehouse.status(settings)
+        stale = server.status(settings)
         assert not stale.running and stale.pid == first.pid
         assert "stale pid file" in stale.detail
 
-        again = warehouse.start(settings)
+        again = server.start(settings)
         assert again.running and again.pid != first.pid
         with psycopg.connect(settings.warehouse_url) as conn:
             assert conn.execute("select 1").fetchone() == (1,)
     finally:
-        warehouse.stop(settings)
-    assert not warehouse.status(settings).running
+        server.stop(settings)
+    assert not server.status(settings).running
     assert (settings.pgdata / "PG_VERSION").exists()  # data stays under the home folder
 
 
@@ -68,7 +68,7 @@ def test_settings_feed_dbt_and_dagster_from_one_url():
 
 
 def test_a_full_refresh_runs_at_most_one_model_per_core():
-    from orchestration.runtime import with_full_refresh_threads
+    from warehouse.runtime import with_full_refresh_threads
 
     settings = Settings(dbt_threads=4)
     cores = os.cpu_count() or 1
@@ -112,7 +112,8 @@ def test_migrations_apply_once_and_refuse_an_edited_file(warehouse):
 def test_the_warehouse_and_load_commands_start_without_the_heavy_libraries():
     """`wfa db up`, `wfa load` and the like answer in a fraction of a second: Dagster, dbt and
     pandas (seconds to import) are loaded only by the commands that use them."""
-    code = ("import sys, orchestration.cli, orchestration.runtime, assets.ingestion\n"
+    code = ("import sys, cli.main, cli.db, cli.data, cli.retention, cli.apikey,"
+            " warehouse.runtime, warehouse.ingestion\n"
             "print(sorted({m.split('.')[0] for m in sys.modules}"
             " & {'dagster', 'dagster_dbt', 'dbt', 'pandas', 'great_expectations', 'fastapi'}))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

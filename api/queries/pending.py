@@ -1,7 +1,7 @@
 """The events received since the last refresh of the marts, added on top of them.
 
 The incremental refresh records in platform.refresh_state (pipeline 'marts') the newest
-raw.events.received_at its marts reflect, the events watermark (orchestration/incremental.py).
+raw.events.received_at its marts reflect, the events watermark (warehouse/incremental.py).
 The events received strictly after it are *pending*: the marts do not have them yet. A summary
 adds them so that an ingested event shows within seconds, without waiting for the pipeline.
 
@@ -31,7 +31,7 @@ from psycopg import sql
 
 from api.horizon import kept_from
 
-PIPELINE = "marts"  # orchestration.incremental.PIPELINE
+PIPELINE = "marts"  # warehouse.incremental.PIPELINE
 # At most this many pending events are read per answer (the oldest first). At the freshness
 # sensor's pace only a few minutes of events are pending; this bounds the work when the pipeline
 # has stalled.
@@ -195,7 +195,7 @@ def changes(conn, scope: sql.Composable, params: dict, mark: dt.datetime,
     """The changes the events received in (mark, until] of the scope make to the figures of
     the executions in [start, end): `params` binds the scope's parameters (wf, acc)."""
     query = sql.SQL(CHANGES).format(scope=scope, execution_events=sql.SQL(EXECUTION_EVENTS))
-    # before the detail horizon no refresh takes a late event in (orchestration/incremental.py
+    # before the detail horizon no refresh takes a late event in (warehouse/incremental.py
     # clips its window): the marts' figures of those days are final, nothing is pending there
     since = kept_from(conn)
     if since is not None:

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import Conn, Ingestor
-from api.ingest import ingest, parse_body
-from api.models import IngestResult
+from api.queries.ingest import ingest, parse_body
+from api.schemas import IngestResult
 
 router = APIRouter(prefix="/api/v1", tags=["ingestion"])
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from api import jobs
 from api.deps import Admin, Conn, Reader
 from api.errors import not_found
-from api.models import Job, RefreshQueued
+from api.infra import jobs
 from api.routes.workflows import owned
+from api.schemas import Job, RefreshQueued
 
 router = APIRouter(prefix="/api/v1", tags=["jobs"])
 

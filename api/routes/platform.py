@@ -12,16 +12,15 @@ from fastapi import APIRouter, Query
 from psycopg import sql
 from pydantic import BaseModel, Field
 
-from api.db import table_exists
 from api.deps import Admin, Conn, Reader
 from api.errors import ApiError, not_found
 from api.horizon import require_detail
-from api.params import Granularity, PlatformRange, DateRange
+from api.infra.db import table_exists
+from api.params import DateRange, Granularity, PlatformRange, parse_tz
 from api.queries import pending
 from api.queries import platform as q
 from api.queries.workflows import UNITS, bounds
 from api.routes.workflows import owned
-from api.params import parse_tz
 
 router = APIRouter(prefix="/api/v1", tags=["platform"])
 

@@ -13,7 +13,7 @@ from fastapi.responses import StreamingResponse
 
 from api.deps import Reader
 from api.errors import not_found
-from api.live import cursor_id, opening_metrics, parse_cursor
+from api.infra.live import cursor_id, opening_metrics, parse_cursor
 from api.queries.workflows import find_workflow
 
 router = APIRouter(prefix="/api/v1/workflows", tags=["stream"])

@@ -11,11 +11,11 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import Conn, Reader
 from api.errors import not_found
-from api.fast_path import response_key
-from api.models import Actions, Funnel, WorkflowAnalytics
+from api.infra.fast_path import response_key
 from api.params import DateRange, Granularity, Period, parse_tz
 from api.queries import pending
 from api.queries import workflows as q
+from api.schemas import Actions, Funnel, WorkflowAnalytics
 
 router = APIRouter(prefix="/api/v1/workflows", tags=["workflows"])
 
@@ -61,7 +61,7 @@ def analytics_body(conn, workflow_id: str, account_id: str, period: Period, gran
 async def cached(request: Request, account_id: str, model: type[BaseModel], build,
                  exclude_unset: bool = False) -> Response:
     """The answer serialised by its response model, from memory while the data under it is
-    unchanged (api/response_cache.py: the token was read when the request was authorised);
+    unchanged (api/infra/response_cache.py: the token was read when the request was authorised);
     otherwise `build(conn)` in a worker thread, on a connection of its own. The account is part
     of the key: an answer is only ever served to the account it was computed (and authorised)
     for."""

@@ -1,5 +1,5 @@
 {#- on-run-end: the marts may have changed, so answers cached from them are out of date
-    (platform.marts_generation, api/response_cache.py). A warehouse without the platform's
+    (platform.marts_generation, api/infra/response_cache.py). A warehouse without the platform's
     migrations has no counter: nothing to bump. -#}
 {% macro wfa_bump_marts_generation() -%}
     do $$

@@ -1,4 +1,4 @@
-{#- The retention horizon (orchestration/retention.py): the first UTC day whose raw events
+{#- The retention horizon (warehouse/retention.py): the first UTC day whose raw events
     are still there after the latest purge, as an ISO date string; none before any purge (or
     in a warehouse without the platform's migrations). -#}
 {% macro wfa_retention_horizon() -%}
@@ -43,7 +43,7 @@
 
 {#- An execution's last dated moment in fct_executions: the later of its end and its goal (a
     goal can come after a completion), else its enrolment. The retention of fct_executions goes
-    by it (orchestration/retention.py, POLICY), and so does fct_execution_outcomes. -#}
+    by it (warehouse/retention.py, POLICY), and so does fct_execution_outcomes. -#}
 {% macro wfa_execution_last_moment() -%}
     coalesce(greatest(ended_at, goal_achieved_at), enrolled_at)
 {%- endmacro %}

@@ -1,7 +1,7 @@
 {#- Incremental refreshes recompute a window of UTC days, [wfa_window_start, wfa_window_end]
     (run settings, ISO dates, both inclusive): every mart row dated in the window, and the
     executions behind them from all their raw events. The platform derives the window from the
-    events received since the last refresh (orchestration/incremental.py) and then names those
+    events received since the last refresh (warehouse/incremental.py) and then names those
     events too (wfa_received_after / wfa_received_until): only their executions are re-read. A
     backfill or a Dagster partition range gives the window alone, and every execution with an
     event in it is re-read; without a window a run covers every day with events. -#}

@@ -14,10 +14,10 @@ import dagster as dg
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from orchestration import incremental
 from orchestration.dbt_resources import WarehouseTranslator, dbt_project, export_dbt_environment
 from orchestration.partitions import WATERMARK_TAG, daily_partitions, dbt_window_vars
-from orchestration.settings import get_settings
+from warehouse import incremental
+from warehouse.settings import get_settings
 
 INCREMENTAL = "config.materialized:incremental"
 UPSTREAM = "path:models/staging int_event_dates_bounded"

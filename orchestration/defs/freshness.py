@@ -17,8 +17,8 @@ def dbt_source_freshness() -> dg.AssetCheckResult:
     import tempfile
     from pathlib import Path
 
-    from orchestration.runtime import dbt_command
-    from orchestration.settings import get_settings
+    from warehouse.runtime import dbt_command
+    from warehouse.settings import get_settings
 
     with tempfile.TemporaryDirectory() as folder:
         output = Path(folder) / "sources.json"

@@ -2,7 +2,7 @@
 schedule (everything, analytics included).
 
 A refresh is one run over the partitions (days) that the events received since the last
-refresh touched (orchestration/incremental.py); it moves the events watermark on when its dbt
+refresh touched (warehouse/incremental.py); it moves the events watermark on when its dbt
 models are built.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.partitions import RANGE_END, RANGE_START, daily_partitions, run_tags
-from orchestration.settings import get_settings
+from warehouse.settings import get_settings
 
 REFRESH_ALL = "refresh_all"
 REFRESH_MARTS = "refresh_marts"
@@ -22,7 +22,7 @@ def planned_tags() -> dict[str, str] | None:
     """Run tags for a refresh of what is new, or None when nothing is."""
     import psycopg
 
-    from orchestration import incremental
+    from warehouse import incremental
 
     settings = get_settings()
     with psycopg.connect(settings.warehouse_url, autocommit=True) as conn:

@@ -8,7 +8,7 @@ annotation at runtime.
 
 import dagster as dg
 
-from orchestration.settings import Settings, get_settings
+from warehouse.settings import Settings, get_settings
 
 SUITE_CHECK = "quality_suite"
 RAW_EVENTS = dg.AssetKey(["raw", "events"])

@@ -1,18 +1,18 @@
-"""The daily retention job (orchestration/retention.py) and its schedule.
+"""The daily retention job (warehouse/retention.py) and its schedule.
 
 No `from __future__ import annotations`: Dagster reads the context annotation at runtime.
 """
 
 import dagster as dg
 
-from orchestration.settings import get_settings
+from warehouse.settings import get_settings
 
 
 @dg.op(description="Delete the detail and daily rows the retention policy says have expired.")
 def purge_expired(context: dg.OpExecutionContext) -> dict:
     import psycopg
 
-    from orchestration import retention
+    from warehouse import retention
 
     settings = get_settings()
     horizons = retention.Horizons.as_of(settings.clock(), settings.retention_detail_days,

@@ -2,11 +2,11 @@
 -- experiments, version and period comparison, ROI, the account's p95 duration), without their
 -- identity: one row per account, workflow, version, experiment variant, final status and the
 -- UTC days of enrolment, end and goal; their count, their durations and their goal value.
--- A daily mart, kept as long as the daily marts (orchestration/retention.py): the analytics
+-- A daily mart, kept as long as the daily marts (warehouse/retention.py): the analytics
 -- read it instead of fct_executions, whose rows go with the detail, so a purge leaves their
 -- figures as they were. `date` is the execution's last dated day (the later of its end and its
 -- goal, else its enrolment), the one retention goes by for fct_executions
--- (orchestration/retention.py): every execution dated from the horizon on is still in
+-- (warehouse/retention.py): every execution dated from the horizon on is still in
 -- fct_executions, and one a refresh touches has all its moments on or after the window's first
 -- day, before and after the refresh, so its row moves within the window. Incremental: a window
 -- run rewrites the window's days, never a day before the retention horizon (macros/window.sql).

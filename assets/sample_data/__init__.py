@@ -1,5 +1,0 @@
-"""Seeded sample data: reference tables, event files by arrival day and a manifest."""
-
-from assets.sample_data.generator import generate
-
-__all__ = ["generate"]
