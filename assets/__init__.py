@@ -1,1 +1,2 @@
-"""Python assets and the code they rest on: ingestion, sample data, analytics."""
+"""The Python assets: pure statistics (forecasting, anomalies, experiments) and the analytics
+tables built on them, with their Dagster asset definitions (assets/analytics/definitions.py)."""

@@ -1,0 +1,1 @@
+"""The `wfa` command line: one module per command group, on top of every other layer."""

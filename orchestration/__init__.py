@@ -1,1 +1,2 @@
-"""Dagster orchestration, warehouse runtime and the `wfa` command line."""
+"""Dagster only: the definitions Dagster loads, the dbt assets, jobs, schedules, sensors,
+partitions and Dagster's home."""

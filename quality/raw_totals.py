@@ -1,7 +1,7 @@
 """Totals computed straight from raw.events (and the reference snapshots), never from staging,
 intermediate or the marts: the other side of every reconciliation.
 
-They re-derive each figure from the event contract and DESIGN.md (an execution's status and
+They re-derive each figure from the event contract and docs/metrics.md (an execution's status and
 ended_at by precedence of its events, a step entered on its first event, costs on their event's
 day). Computed once per validation run and per group, in three passes over raw.events, so that
 twelve marts do not scan the events twelve times.

@@ -1,7 +1,7 @@
 {#- The contract check's empty schema, as dbt builds it, without its warning about `numeric`
     columns declared without precision and scale: in PostgreSQL an unconstrained numeric keeps
     every digit (it never rounds), which is exactly what the marts' rates, durations and money
-    need (DESIGN.md: stored unrounded). -#}
+    need (docs/metrics.md: stored unrounded). -#}
 {% macro default__get_empty_schema_sql(columns) %}
     {%- set col_err = [] -%}
     select

@@ -1,4 +1,4 @@
-"""The event contract of raw.events (DESIGN.md), as data the validator reads."""
+"""The event contract of raw.events (docs/metrics.md, "Events"), as data the validator reads."""
 
 from __future__ import annotations
 
