@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from warehouse.sample_data.activity import build_activity
-from warehouse.sample_data.catalog import DAY_MS, Catalog, build_catalog, enrollment_weights
+from warehouse.sample_data.catalog import DAY_MS, Catalog, enrollment_weights
+from warehouse.sample_data.catalog_builder import build_catalog
 from warehouse.sample_data.events import STATUSES, synthesize
 from warehouse.sample_data.lines import EVENT_TYPES, LOCAL_TIME_SHARE, render
 from warehouse.sample_data.malformed import plan as plan_malformed
