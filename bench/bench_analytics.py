@@ -22,10 +22,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assets.anomalies import THRESHOLD, detect, seasonality  # noqa: E402
 from assets.forecasting import mase, prophet_forecast, seasonal_naive  # noqa: E402
+from bench.benchmark_data import (  # noqa: E402
+    BenchmarkDataError,
+    nab_series,
+    nab_windows,
+    peyton_manning,
+)
 from bench.nab_scoring import Tally, score_file  # noqa: E402
-
-BENCHMARKS = Path(os.environ.get("WFA_BENCHMARKS", Path(__file__).resolve().parents[2]
-                                 / "shared" / "benchmarks"))
 
 
 def episode_onsets(flags: np.ndarray, cooldown: int) -> np.ndarray:
@@ -39,17 +42,14 @@ def episode_onsets(flags: np.ndarray, cooldown: int) -> np.ndarray:
 
 
 def nab(thresholds=(THRESHOLD, 5.0, 6.0, 8.0, 10.0, 15.0)) -> dict:
-    """Score the detector's episode onsets on every NAB series here, at its own threshold and
-    at the best of a few (NAB itself reports each detector at its best threshold)."""
-    root = BENCHMARKS / "nab"
-    labels = json.loads((root / "combined_windows.json").read_text())
+    """Score the detector's episode onsets on every NAB series in bench/data/nab, at its own
+    threshold and at the best of a few (NAB itself reports each detector at its best
+    threshold)."""
+    labels = nab_windows()
     tallies = {t: Tally() for t in thresholds}
     started = time.perf_counter()
     for name, windows in sorted(labels.items()):
-        path = root / "data" / name
-        if not path.exists():
-            continue
-        frame = pd.read_csv(path, parse_dates=["timestamp"])
+        frame = nab_series(name)
         series = pd.Series(frame["value"].to_numpy(float), index=frame["timestamp"])
         scores = np.abs(np.nan_to_num(detect(series)["score"].to_numpy()))
         ts = frame["timestamp"].to_numpy()
@@ -72,8 +72,7 @@ def nab(thresholds=(THRESHOLD, 5.0, 6.0, 8.0, 10.0, 15.0)) -> dict:
 def prophet_mase() -> dict:
     """Prophet's standard holdout on the Peyton Manning series: fit on all but the last 365
     days, forecast them, MASE against the lag-7 seasonal naive and the 80% interval coverage."""
-    frame = pd.read_csv(BENCHMARKS / "prophet" / "example_wp_log_peyton_manning.csv",
-                        parse_dates=["ds"])
+    frame = peyton_manning()
     series = pd.Series(frame["y"].to_numpy(float), index=pd.DatetimeIndex(frame["ds"]))
     series = series.asfreq("D").interpolate()  # a few days are missing; the naive needs a grid
     train, test = series.iloc[:-365], series.to_numpy()[-365:]
@@ -174,7 +173,11 @@ def main() -> None:
             "forecast": lambda: forecast_throughput(args.forecast_series),
             "assets": lambda: assets_runtime(args.events)}
     for part in parts:
-        print(f"{part}: {json.dumps(runs[part](), default=str)}", flush=True)
+        try:
+            result = runs[part]()
+        except BenchmarkDataError as error:
+            raise SystemExit(f"{part}: {error}") from None
+        print(f"{part}: {json.dumps(result, default=str)}", flush=True)
 
 
 if __name__ == "__main__":

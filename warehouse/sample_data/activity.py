@@ -72,75 +72,20 @@ def _grouped_exclusive_cumsum(values: np.ndarray, counts: np.ndarray) -> np.ndar
 
 
 def build_activity(cat: Catalog, rng: np.random.Generator, target: int, salt: int) -> Activity:
-    days, n_acc = cat.days, cat.n_accounts
-    weekday = np.array([cat.day_date(d).weekday() for d in range(days)])
+    n_acc = cat.n_accounts
+    weekday = np.array([cat.day_date(d).weekday() for d in range(cat.days)])
     day_factor = np.where(weekday >= 5, WEEKEND_FACTOR, 1.0)
-    plan_weight = {"free": 0.7, "pro": 1.3, "enterprise": 2.0}
-    acc_weight = np.bincount(cat.wf_account, minlength=n_acc) * np.array(
-        [plan_weight[p] for p in cat.acc_plan])
-    acc_weight = acc_weight / acc_weight.sum()
-    wf_off = np.searchsorted(cat.wf_account, np.arange(n_acc))
-    wf_cnt = np.bincount(cat.wf_account, minlength=n_acc)
-
+    acc_weight = _account_weights(cat)
     user_rows: list[dict] = []
     parts: list[tuple] = []
     total = 0
     session_base = 0
     k0 = 0
     while total < target or k0 < n_acc:
-        k = np.arange(k0, k0 + BATCH)
-        admin = k < n_acc
-        acc = np.where(admin, np.minimum(k, n_acc - 1), rng.choice(n_acc, BATCH, p=acc_weight))
-        role = np.where(admin, 0, rng.choice(3, BATCH, p=ROLE_P))
-        dormant = ~admin & (rng.random(BATCH) < 0.12)
-        early = rng.random(BATCH) < 0.4
-        first = np.where(early, rng.integers(0, min(7, days), BATCH),
-                         rng.integers(0, days, BATCH))
-        engagement = np.minimum(0.95, (0.1 + 0.9 * rng.beta(2, 3, BATCH))
-                                * ROLE_ENGAGEMENT[role])
-        tau = rng.uniform(4, 30, BATCH)
-        floor = rng.uniform(0.15, 0.6, BATCH)
-        churn = np.where(rng.random(BATCH) < 0.25,
-                         first + 1 + rng.exponential(20, BATCH).astype(np.int64), days)
-        d = np.arange(days)[None, :]
-        rel = d - first[:, None]
-        p = engagement[:, None] * (floor[:, None] + (1 - floor[:, None]) * np.exp(
-            -np.maximum(rel, 0) / tau[:, None])) * day_factor[None, :]
-        p = np.where(rel == 0, 1.0, p)
-        p = np.where((rel < 0) | (d >= churn[:, None]) | dormant[:, None], 0.0, p)
-        active = rng.random((BATCH, days)) < p
-        existing = admin | dormant | (early & (rng.random(BATCH) < 0.8))
-        created_back = rng.uniform(1, 300, BATCH)
-        created_recent = rng.uniform(0, 36, BATCH)
-
-        ui, di = np.nonzero(active)
-        n_sess = 1 + rng.poisson(0.4, len(ui))
-        s_user, s_day = np.repeat(ui, n_sess), np.repeat(di, n_sess)
-        n_s = len(s_user)
-        hour = np.searchsorted(WORK_CDF, rng.random(n_s), side="right")
-        local = hour * HOUR_MS + (rng.random(n_s) * HOUR_MS).astype(np.int64)
-        s_acc = acc[s_user]
-        s_start = cat.start_ms + s_day * DAY_MS + (local - cat.acc_tz_min[s_acc] * 60_000) % DAY_MS
-        n_act = 1 + rng.poisson(3.5, n_s)
-        a_sess = np.repeat(np.arange(n_s), n_act)
-        n_a = len(a_sess)
-        pos = np.arange(n_a) - np.repeat(np.cumsum(n_act) - n_act, n_act)
-        a_role = role[s_user[a_sess]]
-        later = 1 + (rng.random(n_a)[:, None] >= ROLE_ACTION_CDF[a_role]).sum(axis=1)
-        action = np.where(pos == 0, 0, np.minimum(later, len(ACTIONS) - 1))
-        dur = np.clip(np.exp(ACTION_MEDIAN_MS[action] + ACTION_SIGMA[action]
-                             * rng.standard_normal(n_a)), 300, 1_800_000).astype(np.int64)
-        think = np.clip(np.exp(np.log(15_000) + rng.standard_normal(n_a)), 500,
-                        600_000).astype(np.int64)
-        t = s_start[a_sess] + _grouped_exclusive_cumsum(dur + think, n_act)
-        a_acc = s_acc[a_sess]
-        resource = RESOURCES[action, rng.integers(0, 4, n_a)]
-        on_wf = (action == 2) | (action == 3)
-        wf_pick = wf_off[a_acc] + (rng.random(n_a) * wf_cnt[a_acc]).astype(np.int64)
-        resource = np.where(on_wf, cat.wf_ids[wf_pick], resource)
-        keep = t < cat.end_ms
-        a_user = s_user[a_sess]
-        per_user = np.bincount(a_user[keep], minlength=BATCH)
+        users = _draw_users(rng, cat, k0, acc_weight, day_factor)
+        acts = _draw_actions(rng, cat, users)
+        keep = acts.t < cat.end_ms
+        per_user = np.bincount(acts.user[keep], minlength=BATCH)
 
         # keep users until the activity reaches the target (admins are always kept)
         cum = total + np.cumsum(per_user)
@@ -149,35 +94,153 @@ def build_activity(cat: Catalog, rng: np.random.Generator, target: int, salt: in
             last = -1
         else:
             last = int(reached[0]) if len(reached) else BATCH - 1
-        kept_user = np.arange(BATCH) <= last
-        kept_user |= admin
         with_activity = np.arange(BATCH) <= last
-        keep &= with_activity[a_user]
+        keep &= with_activity[acts.user]
         total += int(per_user[with_activity].sum())
 
         idx = np.nonzero(keep)[0]
-        user_num = k[a_user[idx]] + 1
-        parts.append((s_day[a_sess[idx]], t[idx], a_acc[idx], user_num,
-                      session_base + a_sess[idx], action[idx], resource[idx], dur[idx]))
-        session_base += n_s
-
-        for b in np.nonzero(kept_user)[0]:
-            a = int(acc[b])
-            if admin[b]:
-                created = int(cat.acc_created_ms[a])
-            elif existing[b]:
-                created = max(int(cat.acc_created_ms[a]) + DAY_MS,
-                              cat.start_ms - int(created_back[b] * DAY_MS))
-            else:
-                created = cat.start_ms + int(first[b]) * DAY_MS - int(created_recent[b] * HOUR_MS)
-                created = max(created, int(cat.acc_created_ms[a]) + DAY_MS)
-            user_rows.append({"user_id": f"usr_{int(k[b]) + 1:05d}",
-                              "account_id": cat.acc_ids[a], "role": ROLES[int(role[b])],
-                              "created_at": iso(created)})
+        parts.append((acts.day[idx], acts.t[idx], acts.acc[idx], users.k[acts.user[idx]] + 1,
+                      session_base + acts.session[idx], acts.action[idx], acts.resource[idx],
+                      acts.duration[idx]))
+        session_base += acts.n_sessions
+        user_rows += _user_rows(cat, users, with_activity | users.admin)
         k0 += BATCH
         if len(reached) and k0 >= n_acc:
             break
+    return _sorted_by_day(user_rows, parts, salt)
 
+
+@dataclass
+class _Users:
+    """A batch of BATCH candidate users, numbered k (the first n_accounts are the admins)."""
+    k: np.ndarray
+    admin: np.ndarray
+    acc: np.ndarray
+    role: np.ndarray
+    first: np.ndarray  # day of the first activity
+    active: np.ndarray  # [BATCH, days]: active that day
+    existing: np.ndarray  # created before the window
+    created_back: np.ndarray  # days before the window, for existing users
+    created_recent: np.ndarray  # hours before the first activity, for the others
+
+
+@dataclass
+class _Actions:
+    """The candidate users' actions within their sessions (session numbers from 0)."""
+    user: np.ndarray  # index into the batch
+    day: np.ndarray
+    t: np.ndarray
+    acc: np.ndarray
+    session: np.ndarray
+    action: np.ndarray
+    resource: np.ndarray
+    duration: np.ndarray
+    n_sessions: int
+
+
+def _account_weights(cat: Catalog) -> np.ndarray:
+    """Share of the non-admin users per account: by its number of workflows and its plan."""
+    plan_weight = {"free": 0.7, "pro": 1.3, "enterprise": 2.0}
+    weight = np.bincount(cat.wf_account, minlength=cat.n_accounts) * np.array(
+        [plan_weight[p] for p in cat.acc_plan])
+    return weight / weight.sum()
+
+
+def _draw_users(rng: np.random.Generator, cat: Catalog, k0: int, acc_weight: np.ndarray,
+                day_factor: np.ndarray) -> _Users:
+    """Users k0.. with the days they are active: engagement that decays from the first day
+    towards a floor, fewer sessions at weekends; some are dormant, some churn."""
+    days, n_acc = cat.days, cat.n_accounts
+    k = np.arange(k0, k0 + BATCH)
+    admin = k < n_acc
+    acc = np.where(admin, np.minimum(k, n_acc - 1), rng.choice(n_acc, BATCH, p=acc_weight))
+    role = np.where(admin, 0, rng.choice(3, BATCH, p=ROLE_P))
+    dormant = ~admin & (rng.random(BATCH) < 0.12)
+    early = rng.random(BATCH) < 0.4
+    first = np.where(early, rng.integers(0, min(7, days), BATCH),
+                     rng.integers(0, days, BATCH))
+    engagement = np.minimum(0.95, (0.1 + 0.9 * rng.beta(2, 3, BATCH))
+                            * ROLE_ENGAGEMENT[role])
+    tau = rng.uniform(4, 30, BATCH)
+    floor = rng.uniform(0.15, 0.6, BATCH)
+    churn = np.where(rng.random(BATCH) < 0.25,
+                     first + 1 + rng.exponential(20, BATCH).astype(np.int64), days)
+    d = np.arange(days)[None, :]
+    rel = d - first[:, None]
+    p = engagement[:, None] * (floor[:, None] + (1 - floor[:, None]) * np.exp(
+        -np.maximum(rel, 0) / tau[:, None])) * day_factor[None, :]
+    p = np.where(rel == 0, 1.0, p)
+    p = np.where((rel < 0) | (d >= churn[:, None]) | dormant[:, None], 0.0, p)
+    active = rng.random((BATCH, days)) < p
+    existing = admin | dormant | (early & (rng.random(BATCH) < 0.8))
+    created_back = rng.uniform(1, 300, BATCH)
+    created_recent = rng.uniform(0, 36, BATCH)
+    return _Users(k, admin, acc, role, first, active, existing, created_back, created_recent)
+
+
+def _draw_actions(rng: np.random.Generator, cat: Catalog, users: _Users) -> _Actions:
+    """Sessions on the active days, starting with a login in local business hours, then
+    actions by the user's role, each followed by some thinking time."""
+    ui, di = np.nonzero(users.active)
+    n_sess = 1 + rng.poisson(0.4, len(ui))
+    s_user, s_day = np.repeat(ui, n_sess), np.repeat(di, n_sess)
+    n_s = len(s_user)
+    hour = np.searchsorted(WORK_CDF, rng.random(n_s), side="right")
+    local = hour * HOUR_MS + (rng.random(n_s) * HOUR_MS).astype(np.int64)
+    s_acc = users.acc[s_user]
+    s_start = cat.start_ms + s_day * DAY_MS + (local - cat.acc_tz_min[s_acc] * 60_000) % DAY_MS
+    n_act = 1 + rng.poisson(3.5, n_s)
+    a_sess = np.repeat(np.arange(n_s), n_act)
+    n_a = len(a_sess)
+    pos = np.arange(n_a) - np.repeat(np.cumsum(n_act) - n_act, n_act)
+    a_role = users.role[s_user[a_sess]]
+    later = 1 + (rng.random(n_a)[:, None] >= ROLE_ACTION_CDF[a_role]).sum(axis=1)
+    action = np.where(pos == 0, 0, np.minimum(later, len(ACTIONS) - 1))
+    dur = np.clip(np.exp(ACTION_MEDIAN_MS[action] + ACTION_SIGMA[action]
+                         * rng.standard_normal(n_a)), 300, 1_800_000).astype(np.int64)
+    think = np.clip(np.exp(np.log(15_000) + rng.standard_normal(n_a)), 500,
+                    600_000).astype(np.int64)
+    t = s_start[a_sess] + _grouped_exclusive_cumsum(dur + think, n_act)
+    a_acc = s_acc[a_sess]
+    return _Actions(user=s_user[a_sess], day=s_day[a_sess], t=t, acc=a_acc, session=a_sess,
+                    action=action, resource=_resources(rng, cat, action, a_acc), duration=dur,
+                    n_sessions=n_s)
+
+
+def _resources(rng: np.random.Generator, cat: Catalog, action: np.ndarray, acc: np.ndarray
+               ) -> np.ndarray:
+    """What each action is on: a page or report, or one of the account's workflows."""
+    wf_off = np.searchsorted(cat.wf_account, np.arange(cat.n_accounts))
+    wf_cnt = np.bincount(cat.wf_account, minlength=cat.n_accounts)
+    resource = RESOURCES[action, rng.integers(0, 4, len(action))]
+    on_wf = (action == 2) | (action == 3)
+    wf_pick = wf_off[acc] + (rng.random(len(action)) * wf_cnt[acc]).astype(np.int64)
+    return np.where(on_wf, cat.wf_ids[wf_pick], resource)
+
+
+def _user_rows(cat: Catalog, users: _Users, kept: np.ndarray) -> list[dict]:
+    """Rows of the kept users. An admin is as old as the account; other users existed before
+    the window or were created hours before their first activity (never before their
+    account)."""
+    rows = []
+    for b in np.nonzero(kept)[0]:
+        a = int(users.acc[b])
+        if users.admin[b]:
+            created = int(cat.acc_created_ms[a])
+        elif users.existing[b]:
+            created = max(int(cat.acc_created_ms[a]) + DAY_MS,
+                          cat.start_ms - int(users.created_back[b] * DAY_MS))
+        else:
+            created = (cat.start_ms + int(users.first[b]) * DAY_MS
+                       - int(users.created_recent[b] * HOUR_MS))
+            created = max(created, int(cat.acc_created_ms[a]) + DAY_MS)
+        rows.append({"user_id": f"usr_{int(users.k[b]) + 1:05d}",
+                     "account_id": cat.acc_ids[a], "role": ROLES[int(users.role[b])],
+                     "created_at": iso(created)})
+    return rows
+
+
+def _sorted_by_day(user_rows: list[dict], parts: list[tuple], salt: int) -> Activity:
     cols = [np.concatenate([p[i] for p in parts]) for i in range(8)]
     order = np.argsort(cols[0], kind="stable")
     day, t, acc, user_num, session, action, resource, dur = (c[order] for c in cols)

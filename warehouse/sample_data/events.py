@@ -65,14 +65,92 @@ def _grouped_cumsum(values: np.ndarray, group_start: np.ndarray, counts: np.ndar
 def synthesize(cat: Catalog, day: int, counts: np.ndarray, rng: np.random.Generator,
                exec_base: int, exec_salt: int) -> Result:
     """Executions enrolled on `day` (counts per workflow) and all their events."""
-    n_wf = cat.n_workflows
-    wf = np.repeat(np.arange(n_wf), counts)
-    n = len(wf)
-    vi = cat.version_on_day[day, wf]
-    acc = cat.wf_account[wf]
-    end_ms = cat.end_ms
+    ex = _enrol(cat, day, counts, rng, exec_base, exec_salt)
+    out = _outcomes(cat, day, ex, rng)
+    rows = _step_rows(cat, ex, out, rng)
+    _fail_steps(cat, ex, out, rows, rng)
+    stop = _stops(cat, ex, out, rows)
+    cost = _costs(cat, ex, rows, rng)
+    events = _Events(cat, ex, rows)
+    completed_rows, failed_rows = _step_events(events, out, rows, stop, cost)
+    status = _terminal_events(events, cat, ex, out, rows, stop, rng)
+    cost_rows = np.nonzero((completed_rows | failed_rows) & (rows.end < cat.end_ms)
+                           & (cost.usd > 0))[0]
+    return Result(events.batches, np.bincount(status, minlength=5), ex.acc[rows.ex[cost_rows]],
+                  cost.end_day[cost_rows], cost.usd[cost_rows])
 
-    # enrolment: local business-hours profile in the account's time zone
+
+@dataclass
+class _Executions:
+    n: int
+    wf: np.ndarray
+    vi: np.ndarray  # global version index
+    acc: np.ndarray
+    t0: np.ndarray  # enrolment time
+    contact: np.ndarray
+    source: np.ndarray
+    exec_hash: np.ndarray
+
+
+@dataclass
+class _Outcomes:
+    """Per execution: experiment fragment of its enrolment, whether it converts, when the goal
+    is reached, which way the condition goes, whether it exits at the wait."""
+    exp_frag: np.ndarray
+    converted: np.ndarray
+    timing: np.ndarray  # index into GOAL_TIMING_CDF's intervals
+    cond_true: np.ndarray
+    exits: np.ndarray
+
+
+@dataclass
+class _Rows:
+    """One row per step of each execution's version, executions in order."""
+    ns: np.ndarray  # per execution: its number of steps
+    ex: np.ndarray  # execution of each row
+    first_row: np.ndarray  # per execution
+    j: np.ndarray  # position within the version
+    gs: np.ndarray  # global step index
+    skipped: np.ndarray
+    dur: np.ndarray
+    gap: np.ndarray
+    start: np.ndarray
+    end: np.ndarray | None = None
+    failed: np.ndarray | None = None
+    fatal: np.ndarray | None = None
+    err: np.ndarray | None = None
+    err_msg_k: np.ndarray | None = None
+
+    def retime(self, t0: np.ndarray) -> None:
+        span = self.gap + self.dur
+        self.start = t0[self.ex] + _grouped_cumsum(span, self.first_row, self.ns) - self.dur
+
+
+@dataclass
+class _Stops:
+    """Where each execution stops: step position s (ns when it completes)."""
+    s: np.ndarray
+    complete: np.ndarray
+    failed_ex: np.ndarray
+    at_wait: np.ndarray
+    before: np.ndarray  # per row: a step before the stop
+    reached: np.ndarray  # per row: before it or the stop itself
+
+
+@dataclass
+class _Costs:
+    credit_code: np.ndarray
+    usd: np.ndarray  # as written (6 decimals)
+    end_day: np.ndarray  # day offset of each row's end
+
+
+def _enrol(cat: Catalog, day: int, counts: np.ndarray, rng: np.random.Generator,
+           exec_base: int, exec_salt: int) -> _Executions:
+    """Enrolment times on a local business-hours profile in the account's time zone, with
+    the contact and the source."""
+    wf = np.repeat(np.arange(cat.n_workflows), counts)
+    n = len(wf)
+    acc = cat.wf_account[wf]
     hour = np.searchsorted(DIURNAL_CDF, rng.random(n), side="right")
     local_ms = hour * HOUR_MS + (rng.random(n) * HOUR_MS).astype(np.int64)
     t0 = cat.start_ms + day * DAY_MS + (local_ms - cat.acc_tz_min[acc] * 60_000) % DAY_MS
@@ -80,9 +158,25 @@ def synthesize(cat: Catalog, day: int, counts: np.ndarray, rng: np.random.Genera
         np.int64)
     source = np.searchsorted(SOURCE_CDF, rng.random(n) * SOURCE_CDF[-1], side="right")
     exec_hash = mix48(np.arange(exec_base, exec_base + n, dtype=np.uint64), exec_salt)
+    return _Executions(n, wf, cat.version_on_day[day, wf], acc, t0, contact, source, exec_hash)
 
-    # experiment assignment and the probability of converting
-    p_goal = cat.v_p_goal[vi]
+
+def _outcomes(cat: Catalog, day: int, ex: _Executions, rng: np.random.Generator) -> _Outcomes:
+    p_goal, exp_frag = _experiment_arms(cat, day, ex, rng)
+    n = ex.n
+    converted = rng.random(n) < p_goal
+    timing = np.searchsorted(GOAL_TIMING_CDF, rng.random(n), side="right")
+    cond_true = rng.random(n) < cat.wf_p_branch[ex.wf]
+    exits = ~converted & (rng.random(n) < cat.v_p_exit[ex.vi])
+    return _Outcomes(exp_frag, converted, timing, cond_true, exits)
+
+
+def _experiment_arms(cat: Catalog, day: int, ex: _Executions, rng: np.random.Generator
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Each execution's probability of converting (its variant's, while its workflow's
+    experiment runs) and the experiment fields of its enrolment event."""
+    n, wf = ex.n, ex.wf
+    p_goal = cat.v_p_goal[ex.vi]
     exp_frag = np.full(n, "", dtype=object)
     if len(cat.exp_ids):
         e = np.where(cat.wf_exp[wf] >= 0, cat.wf_exp[wf], 0)
@@ -94,135 +188,191 @@ def synthesize(cat: Catalog, day: int, counts: np.ndarray, rng: np.random.Genera
         idx = np.nonzero(in_exp)[0]
         exp_frag[idx] = [f',"experiment_id":"{x}","variant":"{v}"' for x, v in zip(
             cat.exp_ids[e[idx]].tolist(), cat.exp_variant[e[idx], variant[idx]].tolist())]
-    converted = rng.random(n) < p_goal
-    timing = np.searchsorted(GOAL_TIMING_CDF, rng.random(n), side="right")
-    cond_true = rng.random(n) < cat.wf_p_branch[wf]
-    exits = ~converted & (rng.random(n) < cat.v_p_exit[vi])
+    return p_goal, exp_frag
 
-    # step rows
-    ns = cat.v_n_steps[vi]
+
+def _step_rows(cat: Catalog, ex: _Executions, out: _Outcomes, rng: np.random.Generator
+               ) -> _Rows:
+    """Every step of every execution with its duration, the gap before it and its start;
+    the branch's steps are skipped (no duration) when the condition is false."""
+    ns = cat.v_n_steps[ex.vi]
     R = int(ns.sum())
-    ex = np.repeat(np.arange(n), ns)
+    row_ex = np.repeat(np.arange(ex.n), ns)
     first_row = np.cumsum(ns) - ns
     j = np.arange(R) - np.repeat(first_row, ns)
-    gs = np.repeat(cat.v_step_off[vi], ns) + j
-    stype = cat.s_type[gs]
-    skipped = cat.s_branch[gs] & ~cond_true[ex]
+    gs = np.repeat(cat.v_step_off[ex.vi], ns) + j
+    skipped = cat.s_branch[gs] & ~out.cond_true[row_ex]
     dur = np.exp(cat.s_mu[gs] + cat.s_sigma[gs] * rng.standard_normal(R))
     dur = np.clip(dur, cat.s_min[gs], cat.s_max[gs])
-    is_wait = stype == WAIT
+    is_wait = cat.s_type[gs] == WAIT
     dur = np.where(is_wait, cat.s_wait_ms[gs] * (1.0 + 0.03 * rng.random(R)), dur)
     dur = np.where(skipped, 0, dur.astype(np.int64))
     gap = np.clip(np.exp(np.log(40.0) + rng.standard_normal(R)), 1, 5_000).astype(np.int64)
-    t0_rows = t0[ex]
-    span = gap + dur
-    start = t0_rows + _grouped_cumsum(span, first_row, ns) - dur
+    rows = _Rows(ns, row_ex, first_row, j, gs, skipped, dur, gap, start=np.zeros(0, np.int64))
+    rows.retime(ex.t0)
+    return rows
 
-    # failures (the planted error spike multiplies them on its day)
-    action = cat.s_action[gs]
-    is_action = (action >= 0) & ~skipped
-    p_fail = cat.s_p_fail[gs]
+
+def _fail_steps(cat: Catalog, ex: _Executions, out: _Outcomes, rows: _Rows,
+                rng: np.random.Generator) -> None:
+    """Which action steps fail (more on the planted error spike's day), with what error, and
+    whether the failure ends the execution; a timed-out call takes the full timeout."""
+    R = len(rows.ex)
+    action = cat.s_action[rows.gs]
+    is_action = (action >= 0) & ~rows.skipped
+    p_fail = cat.s_p_fail[rows.gs]
     spike_wf, spike_day, spike_factor = cat.error_spike
-    spike = (wf[ex] == spike_wf) & ((start - cat.start_ms) // DAY_MS == spike_day)
+    spike = (ex.wf[rows.ex] == spike_wf) & ((rows.start - cat.start_ms) // DAY_MS == spike_day)
     p_fail = np.where(spike, np.minimum(p_fail * spike_factor, 0.9), p_fail)
     failed = is_action & (rng.random(R) < p_fail)
-    fatal = failed & ~converted[ex] & (rng.random(R) < FATAL_SHARE)
+    rows.failed = failed
+    rows.fatal = failed & ~out.converted[rows.ex] & (rng.random(R) < FATAL_SHARE)
     fi = np.nonzero(failed)[0]
     err = np.zeros(R, np.int64)
     err[fi] = (rng.random(len(fi))[:, None] >= ERROR_CDF[action[fi]]).sum(axis=1)
-    err_msg_k = rng.integers(0, ERROR_MSG.shape[1], R)
+    rows.err = err
+    rows.err_msg_k = rng.integers(0, ERROR_MSG.shape[1], R)
     timeout = failed & (err == ERROR_TYPES.index("api_timeout"))
-    if timeout.any():  # a timed-out call takes the full timeout
-        dur = np.where(timeout, 30_000, dur)
-        span = gap + dur
-        start = t0_rows + _grouped_cumsum(span, first_row, ns) - dur
-    end = start + dur
+    if timeout.any():
+        rows.dur = np.where(timeout, 30_000, rows.dur)
+        rows.retime(ex.t0)
+    rows.end = rows.start + rows.dur
 
-    # where each execution stops
+
+def _stops(cat: Catalog, ex: _Executions, out: _Outcomes, rows: _Rows) -> _Stops:
+    """An execution stops at its first fatal failure, or at the wait when it exits or
+    converts during it; otherwise it completes."""
+    ns, j = rows.ns, rows.j
     big = np.int64(1 << 30)
-    f = np.minimum.reduceat(np.where(fatal, j, big), first_row)
-    w = cat.v_wait_pos[vi]
-    early_goal = converted & (timing == 0)
-    s = np.where(exits | early_goal, np.minimum(f, w), f)
+    f = np.minimum.reduceat(np.where(rows.fatal, j, big), rows.first_row)
+    w = cat.v_wait_pos[ex.vi]
+    early_goal = out.converted & (out.timing == 0)
+    s = np.where(out.exits | early_goal, np.minimum(f, w), f)
     s = np.minimum(s, ns)
     complete = s == ns
     failed_ex = ~complete & (s == f)
-    at_wait = ~complete & ~failed_ex
     s_rows = np.repeat(s, ns)
     before = j < s_rows
-    reached = before | (j == s_rows)
+    return _Stops(s, complete, failed_ex, ~complete & ~failed_ex, before,
+                  before | (j == s_rows))
 
-    # costs of step.completed / step.failed
-    credit_code = cat.s_credit_opts[gs, rng.integers(0, 4, R)]
-    cost = CREDIT_VALUES[credit_code] * cat.acc_price[acc[ex]] * rng.uniform(0.85, 1.15, R)
+
+def _costs(cat: Catalog, ex: _Executions, rows: _Rows, rng: np.random.Generator) -> _Costs:
+    """Cost of each step row: credits x the plan's price x noise, multiplied on the planted
+    cost spike's day."""
+    R = len(rows.ex)
+    credit_code = cat.s_credit_opts[rows.gs, rng.integers(0, 4, R)]
+    cost = (CREDIT_VALUES[credit_code] * cat.acc_price[ex.acc[rows.ex]]
+            * rng.uniform(0.85, 1.15, R))
     cost_wf, cost_day, cost_factor = cat.cost_spike
-    end_day = (end - cat.start_ms) // DAY_MS
-    cost = np.where((wf[ex] == cost_wf) & (end_day == cost_day), cost * cost_factor, cost)
-    cost = np.round(cost, 6)
+    end_day = (rows.end - cat.start_ms) // DAY_MS
+    cost = np.where((ex.wf[rows.ex] == cost_wf) & (end_day == cost_day), cost * cost_factor,
+                    cost)
+    return _Costs(credit_code, np.round(cost, 6), end_day)
 
-    wf_ids, vnum = cat.wf_ids, cat.v_num
-    batches: list[Batch] = []
 
-    def exec_cols(e_idx: np.ndarray) -> list:
-        return [wf_ids[wf[e_idx]], vnum[vi[e_idx]], exec_hash[e_idx]]
+class _Events:
+    """The batches of events, those at or after the end of the window left out."""
 
-    def row_batch(name: str, mask: np.ndarray, t: np.ndarray, extra) -> None:
-        idx = np.nonzero(mask & (t < end_ms))[0]
-        e_idx = ex[idx]
-        cols = exec_cols(e_idx) + [cat.s_id[gs[idx]]] + [c(idx) for c in extra]
-        batches.append(Batch(name, t[idx], acc[e_idx], cols))
+    def __init__(self, cat: Catalog, ex: _Executions, rows: _Rows) -> None:
+        self.cat, self.ex, self.rows = cat, ex, rows
+        self.batches: list[Batch] = []
 
-    def exec_batch(name: str, mask: np.ndarray, t: np.ndarray, extra) -> np.ndarray:
-        idx = np.nonzero(mask & (t < end_ms))[0]
-        batches.append(Batch(name, t[idx], acc[idx], exec_cols(idx) + [c(idx) for c in extra]))
-        present = np.zeros(n, bool)
+    def _exec_cols(self, e_idx: np.ndarray) -> list:
+        ex = self.ex
+        return [self.cat.wf_ids[ex.wf[e_idx]], self.cat.v_num[ex.vi[e_idx]], ex.exec_hash[e_idx]]
+
+    def of_rows(self, name: str, mask: np.ndarray, t: np.ndarray, extra) -> None:
+        """A step event per row in mask, with the columns of `extra` (functions of the rows)."""
+        idx = np.nonzero(mask & (t < self.cat.end_ms))[0]
+        e_idx = self.rows.ex[idx]
+        cols = self._exec_cols(e_idx) + [self.cat.s_id[self.rows.gs[idx]]] + [
+            c(idx) for c in extra]
+        self.batches.append(Batch(name, t[idx], self.ex.acc[e_idx], cols))
+
+    def of_executions(self, name: str, mask: np.ndarray, t: np.ndarray, extra) -> np.ndarray:
+        """An execution event per execution in mask; returns which executions got one."""
+        idx = np.nonzero(mask & (t < self.cat.end_ms))[0]
+        self.batches.append(Batch(name, t[idx], self.ex.acc[idx],
+                                  self._exec_cols(idx) + [c(idx) for c in extra]))
+        present = np.zeros(self.ex.n, bool)
         present[idx] = True
         return present
 
-    exec_batch("execution.enrolled", np.ones(n, bool), t0, [
-        lambda i: contact[i], lambda i: SOURCES[source[i]], lambda i: cat.wf_trigger[wf[i]],
-        lambda i: exp_frag[i]])
-    row_batch("step.started", ~skipped & reached, start, [])
-    completed_rows = ~skipped & before & ~failed
-    row_batch("step.completed", completed_rows, end, [
-        lambda i: dur[i], lambda i: CREDIT_TEXT[credit_code[i]], lambda i: cost[i]])
-    failed_rows = failed & reached
-    row_batch("step.failed", failed_rows, end, [
-        lambda i: dur[i], lambda i: ERROR_TYPE_ARR[err[i]],
-        lambda i: ERROR_MSG[err[i], err_msg_k[i]], lambda i: CREDIT_TEXT[credit_code[i]],
-        lambda i: cost[i]])
-    row_batch("step.skipped", skipped & before, start, [])
 
-    # terminal events
-    stop_row = first_row + np.minimum(s, ns - 1)
-    last_end = end[first_row + ns - 1]
+def _step_events(events: _Events, out: _Outcomes, rows: _Rows, stop: _Stops, cost: _Costs
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """execution.enrolled and the step events; returns the completed and the failed rows."""
+    ex, cat = events.ex, events.cat
+    events.of_executions("execution.enrolled", np.ones(ex.n, bool), ex.t0, [
+        lambda i: ex.contact[i], lambda i: SOURCES[ex.source[i]],
+        lambda i: cat.wf_trigger[ex.wf[i]], lambda i: out.exp_frag[i]])
+    reached_rows = ~rows.skipped & stop.reached
+    events.of_rows("step.started", reached_rows, rows.start, [])
+    completed_rows = ~rows.skipped & stop.before & ~rows.failed
+    events.of_rows("step.completed", completed_rows, rows.end, [
+        lambda i: rows.dur[i], lambda i: CREDIT_TEXT[cost.credit_code[i]],
+        lambda i: cost.usd[i]])
+    failed_rows = rows.failed & stop.reached
+    events.of_rows("step.failed", failed_rows, rows.end, [
+        lambda i: rows.dur[i], lambda i: ERROR_TYPE_ARR[rows.err[i]],
+        lambda i: ERROR_MSG[rows.err[i], rows.err_msg_k[i]],
+        lambda i: CREDIT_TEXT[cost.credit_code[i]], lambda i: cost.usd[i]])
+    events.of_rows("step.skipped", rows.skipped & stop.before, rows.start, [])
+    return completed_rows, failed_rows
+
+
+@dataclass
+class _Ends:
+    """Per execution: the row it stops at and the times of its terminal events."""
+    stop_row: np.ndarray
+    t_completed: np.ndarray
+    t_failed: np.ndarray
+    t_in_wait: np.ndarray  # exit, or goal during the wait
+    t_goal: np.ndarray
+
+
+def _end_times(ex: _Executions, out: _Outcomes, rows: _Rows, stop: _Stops,
+               rng: np.random.Generator) -> _Ends:
+    """A goal is reached during the wait, at the goal step or minutes to days after the
+    execution completes."""
+    n, first_row, ns = ex.n, rows.first_row, rows.ns
+    stop_row = first_row + np.minimum(stop.s, ns - 1)
+    last_end = rows.end[first_row + ns - 1]
     gap2 = rng.integers(1, 500, n)
-    goal_at_step = complete & converted & (timing == 1)
-    goal_after = complete & converted & (timing == 2)
+    goal_at_step = stop.complete & out.converted & (out.timing == 1)
     t_completed = last_end + gap2 + np.where(goal_at_step, 2, 0)
-    t_failed = end[stop_row] + rng.integers(1, 50, n)
-    wait_dur = np.maximum(dur[stop_row], 3)
-    t_in_wait = start[stop_row] + 1 + (rng.random(n) * (wait_dur - 2)).astype(np.int64)
-    t_goal = np.where(at_wait, t_in_wait, np.where(
+    t_failed = rows.end[stop_row] + rng.integers(1, 50, n)
+    wait_dur = np.maximum(rows.dur[stop_row], 3)
+    t_in_wait = rows.start[stop_row] + 1 + (rng.random(n) * (wait_dur - 2)).astype(np.int64)
+    t_goal = np.where(stop.at_wait, t_in_wait, np.where(
         goal_at_step, last_end + 1, t_completed + rng.integers(5 * 60_000, 72 * HOUR_MS, n)))
-    exit_u = rng.random(n)
-    goal_value = np.full(n, "", dtype=object)
-    conv_idx = np.nonzero(converted)[0]
-    goal_value[conv_idx] = _goal_values(rng, cat.wf_value_mu[wf[conv_idx]])
-    has_goal_event = exec_batch("goal.achieved", converted & (at_wait | complete), t_goal, [
-        lambda i: cat.wf_goal_id[wf[i]], lambda i: goal_value[i]])
-    has_completed = exec_batch("execution.completed", complete, t_completed, [])
-    has_exited = exec_batch("execution.exited", at_wait & exits, t_in_wait, [
-        lambda i: EXIT_REASONS[np.searchsorted(EXIT_CDF, exit_u[i], side="right")]])
-    has_failed = exec_batch("execution.failed", failed_ex, t_failed, [
-        lambda i: ERROR_TYPE_ARR[err[stop_row[i]]],
-        lambda i: ERROR_MSG[err[stop_row[i]], err_msg_k[stop_row[i]]]])
+    return _Ends(stop_row, t_completed, t_failed, t_in_wait, t_goal)
 
-    status = np.select([has_goal_event, has_completed, has_failed, has_exited],
-                       [0, 1, 2, 3], default=4)
-    cost_rows = np.nonzero((completed_rows | failed_rows) & (end < end_ms) & (cost > 0))[0]
-    return Result(batches, np.bincount(status, minlength=5), acc[ex[cost_rows]],
-                  end_day[cost_rows], cost[cost_rows])
+
+def _terminal_events(events: _Events, cat: Catalog, ex: _Executions, out: _Outcomes,
+                     rows: _Rows, stop: _Stops, rng: np.random.Generator) -> np.ndarray:
+    """goal.achieved and the execution's end event; returns each execution's status (index
+    into STATUSES; active when its end falls after the window)."""
+    ends = _end_times(ex, out, rows, stop, rng)
+    stop_row = ends.stop_row
+    exit_u = rng.random(ex.n)
+    goal_value = np.full(ex.n, "", dtype=object)
+    conv_idx = np.nonzero(out.converted)[0]
+    goal_value[conv_idx] = _goal_values(rng, cat.wf_value_mu[ex.wf[conv_idx]])
+    has_goal_event = events.of_executions(
+        "goal.achieved", out.converted & (stop.at_wait | stop.complete), ends.t_goal, [
+            lambda i: cat.wf_goal_id[ex.wf[i]], lambda i: goal_value[i]])
+    has_completed = events.of_executions("execution.completed", stop.complete,
+                                         ends.t_completed, [])
+    has_exited = events.of_executions("execution.exited", stop.at_wait & out.exits,
+                                      ends.t_in_wait, [
+        lambda i: EXIT_REASONS[np.searchsorted(EXIT_CDF, exit_u[i], side="right")]])
+    has_failed = events.of_executions("execution.failed", stop.failed_ex, ends.t_failed, [
+        lambda i: ERROR_TYPE_ARR[rows.err[stop_row[i]]],
+        lambda i: ERROR_MSG[rows.err[stop_row[i]], rows.err_msg_k[stop_row[i]]]])
+    return np.select([has_goal_event, has_completed, has_failed, has_exited],
+                     [0, 1, 2, 3], default=4)
 
 
 def _goal_values(rng: np.random.Generator, mu: np.ndarray) -> np.ndarray:

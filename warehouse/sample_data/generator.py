@@ -13,14 +13,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from warehouse.sample_data.activity import build_activity
-from warehouse.sample_data.catalog import DAY_MS, Catalog, build_catalog, enrollment_weights
+from warehouse.sample_data.activity import Activity, build_activity
+from warehouse.sample_data.catalog import DAY_MS, Catalog, enrollment_weights
+from warehouse.sample_data.catalog_builder import build_catalog
 from warehouse.sample_data.events import STATUSES, synthesize
-from warehouse.sample_data.lines import EVENT_TYPES, LOCAL_TIME_SHARE, render
+from warehouse.sample_data.lines import EVENT_TYPES, LOCAL_TIME_SHARE, Batch, render
 from warehouse.sample_data.malformed import plan as plan_malformed
 from warehouse.sample_data.writer import (
     LATE_SHARE,
@@ -51,64 +54,30 @@ def generate(out_dir: Path, *, events: int = 1_000_000, days: int = 90, seed: in
     if isinstance(start, dt.datetime):
         start = start.date()
     out_dir = Path(out_dir)
-    (out_dir / "events").mkdir(parents=True, exist_ok=True)
-    for stale in (out_dir / "events").iterdir():
-        if _DAY_FILE.fullmatch(stale.name):
-            stale.unlink()
+    _clear_day_files(out_dir / "events")
 
     def stream(*key: int) -> np.random.Generator:
         return np.random.default_rng([seed, *key])
 
-    id_salt, exec_salt, session_salt = (int(x) for x in stream(0).integers(0, 1 << 62, 3))
+    salts = Salts(*(int(x) for x in stream(0).integers(0, 1 << 62, 3)))
     cat = build_catalog(stream(1), events=events, days=days, start=start)
-    activity = build_activity(cat, stream(2), int(round(ACTIVITY_SHARE * events)), session_salt)
+    activity = build_activity(cat, stream(2), int(round(ACTIVITY_SHARE * events)),
+                              salts.session)
     _assign_owners(cat, activity.user_rows, stream(3))
-
-    weights = enrollment_weights(cat, stream(4))
-    target = max(0, events - len(activity))
-    per_execution = _events_per_execution(cat, weights, stream(5))
-    n_exec = int(round(target / per_execution)) if per_execution > 0 else 0
-    counts = stream(6).multinomial(n_exec, weights.ravel()).reshape(weights.shape)
-    _plant_traffic_drop(cat, counts)
-    _contact_pools(cat, counts)
+    counts = _enrolments(cat, max(0, events - len(activity)), stream)
 
     files = EventFiles(out_dir, start=start, days=days, seed=seed, duplicate_rate=duplicate_rate,
                        malformed_plan=plan_malformed(stream(7), events=events, days=days,
                                                      rate=malformed_rate),
-                       id_salt=id_salt, malformed_id_base=MALFORMED_ID_BASE)
-    by_type: Counter = Counter()
-    status = np.zeros(len(STATUSES), np.int64)
+                       id_salt=salts.id, malformed_id_base=MALFORMED_ID_BASE)
     months = _month_index(cat)
-    cost = np.zeros((cat.n_accounts, months.max() + 1))
-    next_id = exec_base = late = 0
-
+    totals = Totals(status=np.zeros(len(STATUSES), np.int64),
+                    cost=np.zeros((cat.n_accounts, months.max() + 1)))
     for day in range(days):
-        rng = stream(10, day)
-        chunks = _chunks(counts[day])
-        for i, chunk in enumerate(chunks):
-            result = synthesize(cat, day, chunk, rng, exec_base, exec_salt)
-            exec_base += int(chunk.sum())
-            status += result.status_counts
-            np.add.at(cost, (result.cost_acc, months[result.cost_day]), result.cost_usd)
-            batches = result.batches
-            if i == len(chunks) - 1:
-                batches = batches + [activity.batch(day)]
-            lines: list[str] = []
-            times = []
-            for batch in batches:
-                lines += render(batch, next_id, id_salt, rng, cat.acc_ids, cat.acc_alt_off_min,
-                                cat.acc_alt_off_text)
-                next_id += len(batch)
-                by_type[batch.event_type] += len(batch)
-                times.append(batch.t)
-            t = np.concatenate(times)
-            occurred = (t - cat.start_ms) // DAY_MS
-            arrival = arrival_days(occurred, rng, days)
-            late += int((arrival > occurred).sum())
-            files.add(np.array(lines, dtype=object), arrival)
-        files.flush(day)
+        _write_day(cat, day, counts[day], activity, files, totals, months, stream(10, day),
+                   salts)
 
-    budgets = _budgets(cat, cost, stream(8))
+    budgets = _budgets(cat, totals.cost, stream(8))
     references = {
         "accounts": cat.account_rows, "users": activity.user_rows,
         "workflows": cat.workflow_rows, "workflow_steps": cat.step_rows,
@@ -116,12 +85,95 @@ def generate(out_dir: Path, *, events: int = 1_000_000, days: int = 90, seed: in
     }
     for name, rows in references.items():
         write_jsonl(out_dir / f"{name}.jsonl", rows)
+    manifest = _manifest(cat, events, files, totals, references, budgets, seed=seed,
+                         malformed_rate=malformed_rate, duplicate_rate=duplicate_rate)
+    write_json(out_dir / "manifest.json", manifest)
+    return manifest
 
-    manifest = {
+
+@dataclass
+class Salts:
+    id: int  # event ids
+    execution: int  # execution ids
+    session: int  # user session ids
+
+
+@dataclass
+class Totals:
+    """What has been written so far, for the manifest and the budgets."""
+    status: np.ndarray  # executions per STATUSES
+    cost: np.ndarray  # [account, month] cost as written
+    by_type: Counter = field(default_factory=Counter)
+    next_id: int = 0  # event number of the next event
+    executions: int = 0
+    late: int = 0  # events that arrive in a later day's file
+
+
+def _clear_day_files(events_dir: Path) -> None:
+    events_dir.mkdir(parents=True, exist_ok=True)
+    for stale in events_dir.iterdir():
+        if _DAY_FILE.fullmatch(stale.name):
+            stale.unlink()
+
+
+def _enrolments(cat: Catalog, target: int, stream: Callable[..., np.random.Generator]
+                ) -> np.ndarray:
+    """Executions to enrol per [day, workflow], enough for about `target` events, with the
+    planted traffic drop; sets each account's pool of contacts."""
+    weights = enrollment_weights(cat, stream(4))
+    per_execution = _events_per_execution(cat, weights, stream(5))
+    n_exec = int(round(target / per_execution)) if per_execution > 0 else 0
+    counts = stream(6).multinomial(n_exec, weights.ravel()).reshape(weights.shape)
+    _plant_traffic_drop(cat, counts)
+    _contact_pools(cat, counts)
+    return counts
+
+
+def _write_day(cat: Catalog, day: int, counts: np.ndarray, activity: Activity, files: EventFiles,
+               totals: Totals, months: np.ndarray, rng: np.random.Generator, salts: Salts
+               ) -> None:
+    """The executions enrolled on `day`, in chunks, and the day's user activity (with the last
+    chunk), added to the files by arrival day; then the day's file is written."""
+    chunks = _chunks(counts)
+    for i, chunk in enumerate(chunks):
+        result = synthesize(cat, day, chunk, rng, totals.executions, salts.execution)
+        totals.executions += int(chunk.sum())
+        totals.status += result.status_counts
+        np.add.at(totals.cost, (result.cost_acc, months[result.cost_day]), result.cost_usd)
+        batches = result.batches
+        if i == len(chunks) - 1:
+            batches = batches + [activity.batch(day)]
+        lines, t = _render_batches(cat, batches, totals, rng, salts.id)
+        occurred = (t - cat.start_ms) // DAY_MS
+        arrival = arrival_days(occurred, rng, cat.days)
+        totals.late += int((arrival > occurred).sum())
+        files.add(np.array(lines, dtype=object), arrival)
+    files.flush(day)
+
+
+def _render_batches(cat: Catalog, batches: list[Batch], totals: Totals, rng: np.random.Generator,
+                    id_salt: int) -> tuple[list[str], np.ndarray]:
+    """The batches' JSON lines, numbered on from totals.next_id, and their event times."""
+    lines: list[str] = []
+    times = []
+    for batch in batches:
+        lines += render(batch, totals.next_id, id_salt, rng, cat.acc_ids, cat.acc_alt_off_min,
+                        cat.acc_alt_off_text)
+        totals.next_id += len(batch)
+        totals.by_type[batch.event_type] += len(batch)
+        times.append(batch.t)
+    return lines, np.concatenate(times)
+
+
+def _manifest(cat: Catalog, events: int, files: EventFiles, totals: Totals, references: dict,
+              budgets: list[dict], *, seed: int, malformed_rate: float, duplicate_rate: float
+              ) -> dict:
+    by_type = totals.by_type
+    return {
         "seed": seed,
-        "start": start.isoformat(),
-        "days": days,
-        "end": (start + dt.timedelta(days=days - 1)).isoformat(),
+        "start": cat.start.isoformat(),
+        "days": cat.days,
+        "end": (cat.start + dt.timedelta(days=cat.days - 1)).isoformat(),
         "events_requested": events,
         "events_written": int(sum(by_type.values())),
         "events_by_type": {name: int(by_type[name]) for name in EVENT_TYPES},
@@ -131,9 +183,9 @@ def generate(out_dir: Path, *, events: int = 1_000_000, days: int = 90, seed: in
         "malformed_written": {kind: int(n) for kind, n in sorted(files.malformed.items())},
         "malformed_total": int(sum(files.malformed.values())),
         "malformed_variants": dict(sorted(files.malformed_variants.items())),
-        "late_events": late,
-        "executions": {"total": int(exec_base),
-                       "by_status": {s: int(n) for s, n in zip(STATUSES, status)}},
+        "late_events": totals.late,
+        "executions": {"total": int(totals.executions),
+                       "by_status": {s: int(n) for s, n in zip(STATUSES, totals.status)}},
         "reference_rows": {name: len(rows) for name, rows in references.items()},
         "anomalies": cat.anomalies,
         "experiments": cat.exp_manifest,
@@ -144,8 +196,6 @@ def generate(out_dir: Path, *, events: int = 1_000_000, days: int = 90, seed: in
                        "activity_share": ACTIVITY_SHARE},
         "files": {f"events/{name}": n for name, n in files.lines_per_file.items()},
     }
-    write_json(out_dir / "manifest.json", manifest)
-    return manifest
 
 
 def _chunks(counts: np.ndarray) -> list[np.ndarray]:
