@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from starlette.requests import Request
-from starlette.routing import BaseRoute, Match
+from starlette.routing import BaseRoute, get_route_path
 
 from api.deps import authorise_request
 
@@ -44,11 +44,14 @@ class FastPath:
         self.routes = kept_routes(routers)
 
     def path_params(self, scope) -> dict | None:
-        """The path parameters of the kept route a GET of this path goes to, if any."""
+        """The path parameters of the kept route this request goes to, if any: the route's own
+        pattern and converters (not route.matches, which costs twice as much)."""
+        path = get_route_path(scope)
         for route in self.routes:
-            match, child_scope = route.matches(scope)
-            if match is Match.FULL:
-                return child_scope["path_params"]
+            matched = route.path_regex.match(path)
+            if matched and scope["method"] in route.methods:
+                return {name: route.param_convertors[name].convert(value)
+                        for name, value in matched.groupdict().items()}
         return None
 
     async def __call__(self, scope, receive, send):
