@@ -18,6 +18,9 @@ from api.infra.response_cache import ResponseCache
 from api.routes import events, exports, health, jobs, platform, stream, workflows
 from warehouse.settings import Settings, get_settings
 
+ROUTERS = tuple(module.router for module in
+                (health, workflows, exports, stream, jobs, events, platform))
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
@@ -40,7 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                               "ingestion; a live stream. Authenticate with `Authorization: "
                               "Bearer <key>` (keys from `wfa apikey create`).")
     errors.install(app)
-    app.add_middleware(FastPath)
+    app.add_middleware(FastPath, routers=ROUTERS)  # serves the routes marked `kept`
     app.add_middleware(RequestGuards)  # added last: the outermost, before the fast path
 
     @app.exception_handler(PoolTimeout)
@@ -53,8 +56,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(errors.error_body("unavailable", "the connection to the warehouse "
                                               "was lost; retry"), 503)
 
-    for module in (health, workflows, exports, stream, jobs, events, platform):
-        app.include_router(module.router)
+    for router in ROUTERS:
+        app.include_router(router)
     return app
 
 

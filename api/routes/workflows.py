@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import Conn, Reader
 from api.errors import not_found
-from api.infra.fast_path import response_key
+from api.infra.fast_path import kept, response_key
 from api.params import DateRange, Granularity, Period, parse_tz
 from api.queries import pending
 from api.queries import workflows as q
@@ -81,6 +81,7 @@ async def cached(request: Request, account_id: str, model: type[BaseModel], buil
 # Unset, not None: `comparison` appears only when asked for, null rates stay null.
 @router.get("/{workflow_id}/analytics", response_model=WorkflowAnalytics,
             response_model_exclude_unset=True)
+@kept
 async def workflow_analytics(request: Request, workflow_id: str, period: DateRange,
                              caller: Reader, granularity: Granularity = "daily",
                              compare: Annotated[Literal["previous_period"] | None, Query()] = None,
@@ -104,6 +105,7 @@ def funnel_body(conn, workflow: dict, account_id: str, period: Period, version: 
 
 
 @router.get("/{workflow_id}/analytics/funnel", response_model=Funnel)
+@kept
 async def workflow_funnel(request: Request, workflow_id: str, period: DateRange,
                           caller: Reader,
                           version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None):
