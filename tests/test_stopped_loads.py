@@ -80,3 +80,39 @@ def test_a_killed_load_is_marked_failed_and_a_reload_completes_it_once(warehouse
     assert query(warehouse, "select count(*) as n, count(distinct line_number) as lines,"
                             " min(line_number) as first from raw.events_rejected") == [
         {"n": bad, "lines": bad, "first": 1}]
+
+
+def test_each_chunk_stores_its_rows_and_its_counts_in_one_transaction(warehouse, tmp_path):
+    """What makes the batch's counts exact at any kill: triggers note the transaction of every
+    insert into raw.events and of every update of the batch; each insert's transaction must
+    also be one that counted it."""
+    execute(warehouse, """
+        truncate raw.events, raw.events_rejected, raw.load_batches;
+        create table if not exists public.txn_seen (kind text, txid bigint);
+        truncate public.txn_seen;
+        create or replace function public.note_txn() returns trigger language plpgsql as $$
+        begin insert into public.txn_seen values (tg_argv[0], txid_current()); return null; end
+        $$;
+        drop trigger if exists note_events on raw.events;
+        create trigger note_events after insert on raw.events
+            for each statement execute function public.note_txn('events');
+        drop trigger if exists note_batches on raw.load_batches;
+        create trigger note_batches after update on raw.load_batches
+            for each statement execute function public.note_txn('batch');
+    """)
+    try:
+        total = 120_000
+        load = _load(warehouse, _write(tmp_path / "events.jsonl", total))
+        out, err = load.communicate(timeout=300)
+        assert load.returncode == 0, err
+        (seen,) = query(warehouse, """
+            select count(distinct txid) filter (where kind = 'events') as inserts,
+                   count(distinct txid) filter (where kind = 'events' and txid not in (
+                       select txid from public.txn_seen where kind = 'batch')) as uncounted
+            from public.txn_seen""")
+        assert seen["inserts"] > 1  # several chunks, so the check means something
+        assert seen["uncounted"] == 0
+    finally:
+        execute(warehouse, "drop trigger note_events on raw.events;"
+                           " drop trigger note_batches on raw.load_batches;"
+                           " drop table public.txn_seen; drop function public.note_txn()")

@@ -336,23 +336,25 @@ class _Writers:
         if foreign:
             event_ids, copy_text, refused = _without_foreign(chunk, foreign)
             rejections = rejections + refused
-        loaded = 0
-        if event_ids:
-            look_up = None if self.look_up_first else (suspects or [])
-            loaded, missed = _insert_new_events(conn, event_ids, copy_text, look_up)
-            # once a chunk met events stored before the load, every later one is looked up
-            # first (an offer that fails on the key writes part of the chunk for nothing)
-            self.look_up_first = self.look_up_first or missed
-        _copy_rejections(conn, self.load_id, self.source_file, rejections)
-        stored = _Stored(loaded, len(event_ids) - loaded, rejections)
-        # counted in the chunk's own transaction: the batch's counts hold exactly the rows
-        # stored, even when the load is killed before its end
-        conn.execute(
-            "update raw.load_batches set rows_read = rows_read + %s, loaded = loaded + %s,"
-            " duplicates = duplicates + %s, rejected = rejected + %s where load_id = %s",
-            (rows_read, stored.loaded, stored.duplicates + repeats, len(rejections),
-             self.load_id))
-        conn.commit()
+        # one transaction for the chunk's rows, its rejected lines and the batch's counts: the
+        # counts hold exactly the rows stored, even when the load is killed before its end
+        # (the insert's own transaction blocks become savepoints inside it)
+        with conn.transaction():
+            loaded = 0
+            if event_ids:
+                look_up = None if self.look_up_first else (suspects or [])
+                loaded, missed = _insert_new_events(conn, event_ids, copy_text, look_up)
+                # once a chunk met events stored before the load, every later one is looked
+                # up first (an offer that fails on the key writes part of the chunk for nothing)
+                self.look_up_first = self.look_up_first or missed
+            _copy_rejections(conn, self.load_id, self.source_file, rejections)
+            stored = _Stored(loaded, len(event_ids) - loaded, rejections)
+            conn.execute(
+                "update raw.load_batches set rows_read = rows_read + %s, loaded = loaded + %s,"
+                " duplicates = duplicates + %s, rejected = rejected + %s where load_id = %s",
+                (rows_read, stored.loaded, stored.duplicates + repeats, len(rejections),
+                 self.load_id))
+        conn.commit()  # in case a statement before had opened a transaction around the block
         return stored
 
     def close(self) -> None:
