@@ -87,14 +87,11 @@ fresh as (
     select
         enrolled_at,
         goal_achieved_at,
-        least(goal_achieved_at, completed_at, failed_at, exited_at) as ended_at,
-        case
-            when goal_achieved_at is not null then 'goal_achieved'
-            when completed_at is not null then 'completed'
-            when failed_at is not null then 'error'
-            when exited_at is not null then 'exited'
-            else 'active'
-        end as status,
+        -- the marts' own definition (int_executions_summarised)
+        platform.execution_ended_at(goal_achieved_at, completed_at, failed_at, exited_at)
+            as ended_at,
+        platform.execution_status(goal_achieved_at, completed_at, failed_at, exited_at)
+            as status,
         credits,
         cost_usd
     from recomputed

@@ -9,9 +9,9 @@
 ) }}
 
 -- One row per execution, in one pass over its execution-level events (execution.*,
--- goal.achieved). The status depends only on which events exist, never on their order:
--- goal_achieved > completed > error > exited > active. ended_at is the earliest terminal event
--- (goal.achieved, execution.completed, execution.failed, execution.exited). Its step counts and
+-- goal.achieved). Its status and ended_at come from the earliest event of each terminal type,
+-- by platform.execution_status and platform.execution_ended_at (warehouse/migrations/
+-- 0009_execution_status.sql), the definition the API uses too. Its step counts and
 -- costs are added in fct_executions, from int_step_outcomes_extracted. Incremental: a window run
 -- re-summarises the executions of the new events, or in a backfill those with an event in the
 -- window (macros/window.sql), and replaces their rows. Every window run logs the rows it
@@ -98,14 +98,9 @@ select
     enrolment[6] as experiment_id,
     enrolment[7] as variant,
     enrolled_at,
-    case
-        when goal_achieved_at is not null then 'goal_achieved'
-        when completed_at is not null then 'completed'
-        when failed_at is not null then 'error'
-        when exited_at is not null then 'exited'
-        else 'active'
-    end as status,
-    least(goal_achieved_at, completed_at, failed_at, exited_at) as ended_at,
+    -- the rule is shared with the API's pending figures (migration 0009; inlined by the planner)
+    platform.execution_status(goal_achieved_at, completed_at, failed_at, exited_at) as status,
+    platform.execution_ended_at(goal_achieved_at, completed_at, failed_at, exited_at) as ended_at,
     goal_achieved_at,
     first_goal[3]::numeric as goal_value_usd,
     completed_at,
