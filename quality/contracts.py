@@ -25,6 +25,7 @@ GE_TYPE = {
     "date": "DATE",
     "boolean": "BOOLEAN",
     "timestamp with time zone": "TIMESTAMP WITH TIME ZONE",
+    "double precision": "DOUBLE PRECISION",
 }
 
 

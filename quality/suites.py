@@ -1,10 +1,10 @@
 """One Great Expectations suite per mart, kept as code.
 
 Most of a suite follows rules over the dbt contract (every column present with its type,
-every count, duration and amount non-negative, every *_rate a percentage, p50 <= p95); the
-rest is per mart: its grain (also from the contract), the identities its figures must satisfy, and its reconciliation
-with raw.events. Each expectation carries meta.kind (schema, keys, range, consistency,
-reconciliation, row_count) so that results can be grouped and tests can aim at one.
+its grain unique, every count, duration and amount non-negative, every *_rate a percentage,
+p50 <= p95); the rest is per mart: the identities its figures must satisfy and its
+reconciliation with raw.events. Each expectation carries meta.kind (schema, keys, range,
+consistency, reconciliation, row_count) so that results can be grouped and tests can aim at one.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from quality.raw_totals import RawTotals
 from quality.reconciliation import RECONCILIATIONS
 from quality.rules import CONSISTENCY
 from quality.window import Window
+from warehouse.analytics_contract import analytics_table
 
 NUMERIC_TYPES = {"bigint", "integer", "numeric"}
 
@@ -120,4 +121,24 @@ def build_suite(mart: str, totals: RawTotals, previous_row_count: int | None = N
     for expectation in expectations:
         if expectation is not None:
             suite.add_expectation(expectation)
+    return suite
+
+
+def analytics_suite(name: str) -> gx.ExpectationSuite:
+    """The suite of an analytics table (assets/analytics): its contract's columns and types,
+    its not-null and primary-key columns; the same declaration the writer creates it from."""
+    table = analytics_table(name)
+    suite = gx.ExpectationSuite(name=name)
+    suite.add_expectation(gxe.ExpectTableColumnsToMatchSet(
+        column_set=list(table.column_names), exact_match=True,
+        description="the columns of the analytics contract", meta=_kind("schema")))
+    for column in table.columns:
+        suite.add_expectation(gxe.ExpectColumnValuesToBeOfType(
+            column=column.name, type_=GE_TYPE[column.data_type], meta=_kind("schema")))
+        if column.constraints:  # not_null or primary_key
+            suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(
+                column=column.name, meta=_kind("keys")))
+        if "primary_key" in column.constraints:
+            suite.add_expectation(gxe.ExpectColumnValuesToBeUnique(
+                column=column.name, meta=_kind("keys")))
     return suite
