@@ -43,17 +43,12 @@ class Table:
         return tuple(c.name for c in self.columns)
 
 
-def _text(value: str | None) -> str:
-    # folded yml blocks end with a newline that is no part of the description
-    return (value or "").strip()
-
-
 @functools.cache
 def analytics_tables() -> dict[str, Table]:
     """table name -> Table, in the yml's order."""
     (source,) = yaml.safe_load(ANALYTICS_YML.read_text(encoding="utf-8"))["sources"]
-    return {t["name"]: Table(source["schema"], t["name"], _text(t.get("description")), tuple(
-        Column(c["name"], c["data_type"], _text(c.get("description")),
+    return {t["name"]: Table(source["schema"], t["name"], t.get("description") or "", tuple(
+        Column(c["name"], c["data_type"], c.get("description") or "",
                tuple(k["type"] for k in c.get("constraints") or ()))
         for c in t["columns"])) for t in source["tables"]}
 
