@@ -14,7 +14,7 @@ import yaml
 from assets.analytics.io import ContractError, write_table
 from quality.contracts import MARTS_YML, mart_grain
 from quality.rules import MARTS
-from tests.helpers import query, run_dbt
+from tests.helpers import execute, query, run_dbt
 from warehouse.analytics_contract import ANALYTICS_YML, analytics_table
 from warehouse.dbt_paths import DBT_PROJECT_DIR
 from warehouse.runtime import prepare_dbt_manifest
@@ -119,3 +119,20 @@ def test_postgres_carries_the_ymls_descriptions(built):
     assert columns["resolved_at"] == (
         "The first point after the episode back inside the band; null while the alert is open.\n")
     assert columns["kind"] == "anomaly_daily or anomaly_hourly."
+
+
+def test_quality_checks_an_analytics_table_against_the_same_contract(built):
+    from quality.analytics import validate_analytics
+
+    warehouse, url = built, built.warehouse_url
+    write_table(url, "alerts", alert_frame())
+    (passed,) = validate_analytics(url, ["alerts"])
+    # the column set, 9 types, 7 not-null columns (the primary key's among them), 1 unique
+    assert (passed.evaluated, passed.failures) == (18, [])
+    execute(warehouse, "alter table marts.alerts add column note text")
+    (failed,) = validate_analytics(url, ["alerts"])
+    assert [(f.kind, f.expectation, f.target) for f in failed.failures] == [
+        ("schema", "expect_table_columns_to_match_set", "the columns of the analytics contract")]
+    (missing,) = validate_analytics(url, ["workflow_roi"])
+    assert [(f.expectation, f.sample) for f in missing.failures] == [
+        ("table_exists", "the table is missing")]
