@@ -1,18 +1,8 @@
-"""What each mart must satisfy beyond the rules every mart shares: its grain (the keys) and the
-identities between its figures. Plain data, cheap to import (Dagster lists the marts from it
-when it loads the definitions)."""
+"""What each mart must satisfy beyond the rules every mart shares: the identities between its
+figures. Its grain is the dbt contract's (quality/contracts.py). Plain data, cheap to import
+(Dagster lists the marts from it when it loads the definitions)."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
-
-
-@dataclass(frozen=True)
-class MartRules:
-    keys: tuple[str, ...]
-    nullable_keys: tuple[str, ...] = ()
-    # description -> SQL over {batch} returning the rows that break the identity
-    consistency: dict[str, str] = field(default_factory=dict)
 
 
 # Funnel order holds only where every execution walks every step: versions without a
@@ -53,55 +43,51 @@ where (accounts.enrollments, accounts.completions, accounts.conversions, account
       is distinct from (workflows.enrollments, workflows.completions, workflows.conversions,
                         workflows.credits, workflows.cost_usd)"""
 
-RULES: dict[str, MartRules] = {
-    "dim_accounts": MartRules(("account_id",)),
-    "dim_workflows": MartRules(("workflow_id",), consistency={
+# mart -> {description: SQL over {batch} returning the rows that break the identity}; every
+# mart with a suite is listed, with no identity of its own if need be
+CONSISTENCY: dict[str, dict[str, str]] = {
+    "dim_accounts": {},
+    "dim_workflows": {
         "conversion_rate <= completion_rate (a conversion is a completion)":
-            "select * from {batch} where conversion_rate > completion_rate"}),
-    "dim_workflow_steps": MartRules(("workflow_id", "workflow_version", "step_id")),
-    "fct_executions": MartRules(("execution_id",), consistency={
+            "select * from {batch} where conversion_rate > completion_rate"},
+    "dim_workflow_steps": {},
+    "fct_executions": {
         "goal_achieved executions have goal_achieved_at":
             "select * from {batch} where (status = 'goal_achieved') <> (goal_achieved_at is not null)",
         "only active executions lack ended_at":
-            "select * from {batch} where (status = 'active') <> (ended_at is null)"}),
-    "fct_workflow_daily": MartRules(("account_id", "workflow_id", "date"), consistency={
+            "select * from {batch} where (status = 'active') <> (ended_at is null)"},
+    "fct_workflow_daily": {
         "the day's cohort splits into final statuses":
             "select * from {batch} where new_enrollments <> cohort_completed + cohort_exited"
             " + cohort_failed + cohort_active or cohort_goals_achieved > cohort_completed",
         "currently_active <= total_enrolled":
-            "select * from {batch} where currently_active > total_enrolled"}),
-    "fct_workflow_step_daily": MartRules(
-        ("account_id", "workflow_id", "workflow_version", "step_id", "date"), consistency={
-            "completed <= entered and failed <= entered":
-                "select * from {batch} where completed > entered or failed > entered",
-            "entered = completed + in_progress + converted + dropped_off":
-                "select * from {batch} where entered <> completed + in_progress + converted"
-                " + dropped_off",
-            "in a linear workflow, entered at step k+1 <= completed at step k": LINEAR_FUNNEL}),
-    "fct_action_daily": MartRules(("account_id", "workflow_id", "action_type", "date"), consistency={
+            "select * from {batch} where currently_active > total_enrolled"},
+    "fct_workflow_step_daily": {
+        "completed <= entered and failed <= entered":
+            "select * from {batch} where completed > entered or failed > entered",
+        "entered = completed + in_progress + converted + dropped_off":
+            "select * from {batch} where entered <> completed + in_progress + converted"
+            " + dropped_off",
+        "in a linear workflow, entered at step k+1 <= completed at step k": LINEAR_FUNNEL},
+    "fct_action_daily": {
         "executions = successes + failures":
-            "select * from {batch} where executions <> successes + failures"}),
-    "fct_executions_hourly": MartRules(("account_id", "workflow_id", "trigger_type", "hour"),
-                                       nullable_keys=("trigger_type",)),
-    "fct_errors_daily": MartRules(("account_id", "workflow_id", "step_id", "error_type", "date"),
-                                  nullable_keys=("step_id",), consistency={
+            "select * from {batch} where executions <> successes + failures"},
+    "fct_executions_hourly": {},
+    "fct_errors_daily": {
         "affected_executions <= errors":
-            "select * from {batch} where affected_executions > errors"}),
-    "fct_cost_daily": MartRules(("account_id", "workflow_id", "action_type", "date"),
-                                nullable_keys=("action_type",)),
-    "fct_retention_cohorts": MartRules(
-        ("account_id", "cohort_type", "grain", "cohort_start", "period_number"), consistency={
-            "retained <= retained_unbounded <= cohort_size":
-                "select * from {batch} where retained > retained_unbounded"
-                " or retained_unbounded > cohort_size",
-            "everyone is retained in the cohort's own period":
-                "select * from {batch} where period_number = 0 and retained <> cohort_size"}),
-    "fct_monthly_summary": MartRules(("account_id", "workflow_id", "month"),
-                                     nullable_keys=("workflow_id",), consistency={
+            "select * from {batch} where affected_executions > errors"},
+    "fct_cost_daily": {},
+    "fct_retention_cohorts": {
+        "retained <= retained_unbounded <= cohort_size":
+            "select * from {batch} where retained > retained_unbounded"
+            " or retained_unbounded > cohort_size",
+        "everyone is retained in the cohort's own period":
+            "select * from {batch} where period_number = 0 and retained <> cohort_size"},
+    "fct_monthly_summary": {
         "an account's month is the sum of its workflows' months": ACCOUNT_MONTHS,
         "months are first days of months":
-            "select * from {batch} where month <> date_trunc('month', month)::date"}),
-    "fct_user_activity_daily": MartRules(("account_id", "user_id", "date"), consistency={
-        "logins <= actions": "select * from {batch} where logins > actions"}),
+            "select * from {batch} where month <> date_trunc('month', month)::date"},
+    "fct_user_activity_daily": {
+        "logins <= actions": "select * from {batch} where logins > actions"},
 }
-MARTS = tuple(RULES)
+MARTS = tuple(CONSISTENCY)

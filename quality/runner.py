@@ -70,7 +70,7 @@ def sqlalchemy_url(url: str) -> str:
     return f"postgresql+psycopg2://{rest}" if scheme in ("postgresql", "postgres") else url
 
 
-def _context(docs_dir: Path | None):
+def ge_context(docs_dir: Path | None):
     # GE logs a warning for every decimal it renders as a float; the figures here are fine
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     context = gx.get_context(mode="ephemeral", project_config=DataContextConfig(
@@ -85,7 +85,7 @@ def _context(docs_dir: Path | None):
     return context
 
 
-def _failure(result) -> Failure:
+def failure_of(result) -> Failure:
     config = result.expectation_config
     kwargs = config.kwargs
     target = kwargs.get("column") or config.description or ", ".join(
@@ -134,7 +134,7 @@ def validate_marts(url: str, marts: list[str] | None = None, window: Window = Wi
     counts = history.current_counts(url, sorted(present), schema)
     totals = RawTotals(url, window)  # shared by the suites: raw.events is read once per group
     totals.prefetch({key for mart in present for key in RECONCILIATIONS[mart](window).raw.values()})
-    context = _context(docs_dir)
+    context = ge_context(docs_dir)
     source = context.data_sources.add_postgres("warehouse", connection_string=sqlalchemy_url(url))
     results = []
     for mart in marts:
@@ -152,7 +152,7 @@ def validate_marts(url: str, marts: list[str] | None = None, window: Window = Wi
             gx.ValidationDefinition(name=mart, data=batch, suite=suite))
         # COMPLETE: only then do the unexpected-rows expectations return the rows themselves
         outcome = validation.run(result_format="COMPLETE")
-        failures = [_failure(r) for r in outcome.results if not r.success]
+        failures = [failure_of(r) for r in outcome.results if not r.success]
         results.append(SuiteResult(mart, len(outcome.results), failures, counts[mart],
                                    previous.get(mart), time.perf_counter() - started))
     if docs_dir is not None:

@@ -1,10 +1,10 @@
 """One Great Expectations suite per mart, kept as code.
 
 Most of a suite follows rules over the dbt contract (every column present with its type,
-every count, duration and amount non-negative, every *_rate a percentage, p50 <= p95); the
-rest is per mart: its grain, the identities its figures must satisfy, and its reconciliation
-with raw.events. Each expectation carries meta.kind (schema, keys, range, consistency,
-reconciliation, row_count) so that results can be grouped and tests can aim at one.
+its grain unique, every count, duration and amount non-negative, every *_rate a percentage,
+p50 <= p95); the rest is per mart: the identities its figures must satisfy and its
+reconciliation with raw.events. Each expectation carries meta.kind (schema, keys, range,
+consistency, reconciliation, row_count) so that results can be grouped and tests can aim at one.
 """
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ from __future__ import annotations
 import great_expectations as gx
 import great_expectations.expectations as gxe
 
-from quality.contracts import GE_TYPE, mart_columns
+from quality.contracts import GE_TYPE, mart_columns, mart_grain
 from quality.raw_totals import RawTotals
 from quality.reconciliation import RECONCILIATIONS
-from quality.rules import RULES, MartRules
+from quality.rules import CONSISTENCY
 from quality.window import Window
+from warehouse.analytics_contract import analytics_table
 
 NUMERIC_TYPES = {"bigint", "integer", "numeric"}
 
@@ -47,10 +48,11 @@ def unexpected_rows(mart: str, query: str, **fields) -> gxe.UnexpectedRowsExpect
         unexpected_rows_query=f"/* batch: {{batch}} */ {table_query}", **fields)
 
 
-def key_expectations(mart: str, rules: MartRules) -> list:
-    keys = ", ".join(rules.keys)
+def key_expectations(mart: str) -> list:
+    grain = mart_grain()[mart]
+    keys = ", ".join(grain.keys)
     found = [gxe.ExpectColumnValuesToNotBeNull(column=key, meta=_kind("keys"))
-             for key in rules.keys if key not in rules.nullable_keys]
+             for key in grain.keys if key not in grain.nullable]
     # group by treats nulls as equal: a nullable part of the grain is still a value of it
     found.append(unexpected_rows(
         mart, f"select {keys}, count(*) as copies from {{batch}}"
@@ -78,9 +80,9 @@ def range_expectations(mart: str) -> list:
     return found
 
 
-def consistency_expectations(mart: str, rules: MartRules) -> list:
+def consistency_expectations(mart: str) -> list:
     return [unexpected_rows(mart, sql, description=description, meta=_kind("consistency"))
-            for description, sql in rules.consistency.items()]
+            for description, sql in CONSISTENCY[mart].items()]
 
 
 def reconciliation_expectation(mart: str, window: Window, totals: RawTotals,
@@ -111,13 +113,32 @@ def build_suite(mart: str, totals: RawTotals, previous_row_count: int | None = N
                 after_purge: bool = False) -> gx.ExpectationSuite:
     """The suite of one mart; `totals` are the raw figures of the window it reconciles;
     `after_purge`: retention has deleted old raw events (history-wide comparisons are off)."""
-    rules = RULES[mart]
     suite = gx.ExpectationSuite(name=mart)
-    expectations = [*schema_expectations(mart), *key_expectations(mart, rules),
-                    *range_expectations(mart), *consistency_expectations(mart, rules),
+    expectations = [*schema_expectations(mart), *key_expectations(mart),
+                    *range_expectations(mart), *consistency_expectations(mart),
                     reconciliation_expectation(mart, totals.window, totals, after_purge),
                     row_count_expectation(previous_row_count, max_drop_pct, max_growth_pct)]
     for expectation in expectations:
         if expectation is not None:
             suite.add_expectation(expectation)
+    return suite
+
+
+def analytics_suite(name: str) -> gx.ExpectationSuite:
+    """The suite of an analytics table (assets/analytics): its contract's columns and types,
+    its not-null and primary-key columns; the same declaration the writer creates it from."""
+    table = analytics_table(name)
+    suite = gx.ExpectationSuite(name=name)
+    suite.add_expectation(gxe.ExpectTableColumnsToMatchSet(
+        column_set=list(table.column_names), exact_match=True,
+        description="the columns of the analytics contract", meta=_kind("schema")))
+    for column in table.columns:
+        suite.add_expectation(gxe.ExpectColumnValuesToBeOfType(
+            column=column.name, type_=GE_TYPE[column.data_type], meta=_kind("schema")))
+        if column.constraints:  # not_null or primary_key
+            suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(
+                column=column.name, meta=_kind("keys")))
+        if "primary_key" in column.constraints:
+            suite.add_expectation(gxe.ExpectColumnValuesToBeUnique(
+                column=column.name, meta=_kind("keys")))
     return suite

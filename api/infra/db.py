@@ -71,3 +71,9 @@ def table_exists(conn, schema: str, table: str) -> bool:
     """Marts written by other assets may not exist yet in a given warehouse."""
     return conn.execute("select to_regclass(%s) is not null as ok",
                         (f"{schema}.{table}",)).fetchone()["ok"]
+
+
+def table_columns(conn, schema: str, table: str) -> set[str]:
+    return {row["attname"] for row in conn.execute(
+        "select attname from pg_attribute where attrelid = to_regclass(%s)"
+        " and attnum > 0 and not attisdropped", (f"{schema}.{table}",))}

@@ -15,12 +15,13 @@ from pydantic import BaseModel, Field
 from api.deps import Admin, Conn, Reader
 from api.errors import ApiError, not_found
 from api.horizon import require_detail
-from api.infra.db import table_exists
+from api.infra.db import table_columns, table_exists
 from api.params import DateRange, Granularity, PlatformRange, parse_tz
 from api.queries import pending
 from api.queries import platform as q
 from api.queries.workflows import UNITS, bounds
 from api.routes.workflows import owned
+from warehouse.analytics_contract import column_names
 
 router = APIRouter(prefix="/api/v1", tags=["platform"])
 
@@ -163,14 +164,20 @@ def retention(period: PlatformRange, caller: Reader, conn: Conn,
 # --- marts written by Python assets; served once they exist ---------------------------------
 
 def _optional_mart(conn, table: str, where: str, params: dict, order: str) -> list[dict] | None:
+    """The rows of an analytics table, with the columns of its contract; None before it is
+    built."""
     if not table_exists(conn, "marts", table):
         return None
-    query = sql.SQL("select * from {} where {} order by {}").format(
-        sql.Identifier("marts", table), sql.SQL(where), sql.SQL(order))
+    # a table written before a column joined the contract serves the columns it has
+    present = table_columns(conn, "marts", table)
+    columns = [sql.Identifier(c) for c in column_names(table) if c in present]
+    query = sql.SQL("select {} from {} where {} order by {}").format(
+        sql.SQL(", ").join(columns), sql.Identifier("marts", table), sql.SQL(where),
+        sql.SQL(order))
     try:
         return _rows(conn.execute(query, params))
     except psycopg.errors.UndefinedColumn as exc:
-        # Built by another asset whose columns may differ from what this endpoint filters on.
+        # a table built by something else, without a column this endpoint filters on
         raise ApiError(404, "not_available",
                        f"marts.{table} exists but lacks a column this endpoint needs: "
                        f"{exc.diag.message_primary}") from None

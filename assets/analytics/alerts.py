@@ -7,11 +7,9 @@ import hashlib
 
 import pandas as pd
 
-COLUMNS = {
-    "alert_id": "text primary key", "kind": "text not null", "account_id": "text not null",
-    "workflow_id": "text", "metric": "text not null", "opened_at": "timestamptz not null",
-    "resolved_at": "timestamptz", "severity": "text not null", "message": "text not null",
-}
+from warehouse.analytics_contract import column_names
+
+COLUMNS = column_names("alerts")  # the contract: warehouse/analytics_contract.py
 OPENING = {"high", "critical"}
 RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 STEP = {"day": pd.Timedelta(days=1), "hour": pd.Timedelta(hours=1)}

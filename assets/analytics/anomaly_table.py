@@ -9,13 +9,9 @@ import numpy as np
 import pandas as pd
 
 from assets.anomalies import detect
+from warehouse.analytics_contract import column_names
 
-COLUMNS = {
-    "account_id": "text not null", "workflow_id": "text", "metric": "text not null",
-    "grain": "text not null", "ts": "timestamptz not null", "value": "double precision",
-    "expected": "double precision", "lower": "double precision", "upper": "double precision",
-    "score": "double precision", "severity": "text not null", "direction": "text not null",
-}
+COLUMNS = column_names("metric_anomalies")  # the contract: warehouse/analytics_contract.py
 MIN_POINTS = {"day": 21, "hour": 72}  # shorter series cannot have a band yet
 # below this median volume a series is mostly zeros: any single event would look anomalous
 MIN_MEDIAN_EXECUTIONS = {"day": 5, "hour": 5}

@@ -7,20 +7,10 @@ import datetime as dt
 
 import pandas as pd
 
+from warehouse.analytics_contract import column_names
+
 WARNING_SHARE, CRITICAL_SHARE = 0.8, 1.0
-COLUMNS = {
-    "account_id": "text primary key", "as_of": "date not null", "month": "date not null",
-    "cost_month_to_date": "double precision not null",
-    "projected_month_end": "double precision not null",
-    "projected_month_end_low": "double precision not null",
-    "projected_month_end_high": "double precision not null",
-    "projected_next_30_days": "double precision not null",
-    "projected_next_30_days_low": "double precision not null",
-    "projected_next_30_days_high": "double precision not null",
-    "projection_source": "text not null", "monthly_budget_usd": "double precision",
-    "projected_share_of_budget": "double precision", "status": "text not null",
-    "computed_at": "timestamptz not null",
-}
+COLUMNS = column_names("budget_alerts")  # the contract: warehouse/analytics_contract.py
 COST_SQL = """select account_id, date, sum(cost_usd)::float8 as cost_usd
               from marts.fct_workflow_daily group by 1, 2"""
 BUDGET_SQL = "select account_id, monthly_budget_usd::float8 as budget from marts.dim_accounts"

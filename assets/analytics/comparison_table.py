@@ -10,19 +10,11 @@ import pandas as pd
 
 from assets.analytics.arms import OUTCOMES, Arm, expand, proportions
 from assets.experiments import duration_worse
+from warehouse.analytics_contract import column_names
 
 PERIOD_DAYS = 28
 ALPHA = 0.05
-COLUMNS = {
-    "workflow_id": "text not null", "account_id": "text not null", "comparison": "text not null",
-    "baseline": "text not null", "candidate": "text not null", "metric": "text not null",
-    "baseline_n": "bigint not null", "candidate_n": "bigint not null",
-    "baseline_value": "double precision", "candidate_value": "double precision",
-    "lift": "double precision", "ci_low": "double precision", "ci_high": "double precision",
-    "p_value": "double precision", "chance_to_win": "double precision",
-    "significant": "boolean not null", "verdict": "text not null",
-    "computed_at": "timestamptz not null",
-}
+COLUMNS = column_names("version_comparison")  # the contract: warehouse/analytics_contract.py
 # enrolled_at to the UTC day: the periods compared are whole UTC days
 SQL = f"""select account_id, workflow_id, workflow_version, enrolled_date as enrolled_at, status,
                  executions, durations

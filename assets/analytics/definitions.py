@@ -66,7 +66,7 @@ def metric_forecasts() -> dg.MaterializeResult:
     rows, info = forecast_table.forecast_rows(read_frame(url, forecast_table.SQL),
                                               max_series=settings.forecast_max_series,
                                               workers=settings.analytics_workers)
-    count = write_table(url, "marts.metric_forecasts", forecast_table.COLUMNS, rows)
+    count = write_table(url, "metric_forecasts", rows)
     return _result("marts.metric_forecasts", count, started, series_fitted=info["series"],
                    models=info["models"], series_skipped=info["skipped"])
 
@@ -87,7 +87,7 @@ def metric_anomalies() -> dg.MaterializeResult:
             kept = read_frame(url, "select * from marts.metric_anomalies"
                                    " where grain = 'hour' and ts < %s", (since,))
         rows = anomaly_table.with_hours_kept(rows, kept, since)
-    count = write_table(url, "marts.metric_anomalies", anomaly_table.COLUMNS, rows)
+    count = write_table(url, "metric_anomalies", rows)
     return _result("marts.metric_anomalies", count, started, series_skipped=info["skipped"],
                    by_severity=rows["severity"].value_counts().to_dict())
 
@@ -104,7 +104,7 @@ def alerts_table() -> dg.MaterializeResult:
     last_ts = {grain: pd.Timestamp(last[grain][0] or pd.Timestamp.min.tz_localize("UTC"))
                for grain in ("day", "hour")}
     rows = alerts.alert_rows(anomalies, last_ts)
-    count = write_table(url, "marts.alerts", alerts.COLUMNS, rows)
+    count = write_table(url, "alerts", rows)
     return _result("marts.alerts", count, started,
                    open_alerts=int(rows["resolved_at"].isna().sum()))
 
@@ -117,7 +117,7 @@ def experiment_results() -> dg.MaterializeResult:
     started, url = time.monotonic(), get_settings().warehouse_url
     rows = experiment_table.experiment_rows(read_frame(url, experiment_table.EXPERIMENTS_SQL),
                                             read_frame(url, experiment_table.EXECUTIONS_SQL))
-    count = write_table(url, "marts.experiment_results", experiment_table.COLUMNS, rows)
+    count = write_table(url, "experiment_results", rows)
     return _result("marts.experiment_results", count, started,
                    decisions=rows["decision"].value_counts().to_dict())
 
@@ -128,7 +128,7 @@ def experiment_results() -> dg.MaterializeResult:
 def version_comparison() -> dg.MaterializeResult:
     started, url = time.monotonic(), get_settings().warehouse_url
     rows = comparison_table.comparison_rows(read_frame(url, comparison_table.SQL))
-    count = write_table(url, "marts.version_comparison", comparison_table.COLUMNS, rows)
+    count = write_table(url, "version_comparison", rows)
     return _result("marts.version_comparison", count, started,
                    verdicts=rows["verdict"].value_counts().to_dict())
 
@@ -141,7 +141,7 @@ def budget_alerts() -> dg.MaterializeResult:
     rows = budget_table.budget_rows(read_frame(url, budget_table.COST_SQL),
                                     read_frame(url, budget_table.BUDGET_SQL),
                                     read_frame(url, budget_table.FORECAST_SQL))
-    count = write_table(url, "marts.budget_alerts", budget_table.COLUMNS, rows)
+    count = write_table(url, "budget_alerts", rows)
     return _result("marts.budget_alerts", count, started,
                    by_status=rows["status"].value_counts().to_dict())
 
@@ -155,7 +155,7 @@ def workflow_roi() -> dg.MaterializeResult:
     url = settings.warehouse_url
     frame = read_frame(url, roi_table.roi_sql("reference.manual_minutes_per_action"))
     rows = roi_table.roi_rows(frame, settings.hourly_rate_usd)
-    count = write_table(url, "marts.workflow_roi", roi_table.COLUMNS, rows)
+    count = write_table(url, "workflow_roi", rows)
     return _result("marts.workflow_roi", count, started, hourly_rate_usd=settings.hourly_rate_usd)
 
 

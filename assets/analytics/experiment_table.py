@@ -9,23 +9,9 @@ import pandas as pd
 
 from assets.analytics.arms import OUTCOMES, Arm, expand, guardrails, proportions
 from assets.experiments import decide, has_enough_data, holm, srm_p_value
+from warehouse.analytics_contract import column_names
 
-COLUMNS = {
-    "experiment_id": "text not null", "workflow_id": "text not null", "experiment_name": "text",
-    "variant": "text not null", "control_variant": "text not null",
-    "enrolled": "bigint not null", "conversions": "bigint not null",
-    "conversion_rate": "double precision", "control_enrolled": "bigint not null",
-    "control_conversions": "bigint not null", "control_conversion_rate": "double precision",
-    "lift": "double precision", "lift_ci_low": "double precision",
-    "lift_ci_high": "double precision", "p_value": "double precision",
-    "p_value_holm": "double precision", "chance_to_beat_control": "double precision",
-    "credible_low": "double precision", "credible_high": "double precision",
-    "srm_p_value": "double precision", "error_rate": "double precision",
-    "control_error_rate": "double precision", "error_rate_p_value": "double precision",
-    "median_duration_seconds": "double precision",
-    "control_median_duration_seconds": "double precision", "duration_p_value": "double precision",
-    "guardrail_failed": "text", "decision": "text not null", "computed_at": "timestamptz not null",
-}
+COLUMNS = column_names("experiment_results")  # the contract: warehouse/analytics_contract.py
 EXPERIMENTS_SQL = """select experiment_id, workflow_id, name, control_variant, variants
                      from raw.experiments"""
 EXECUTIONS_SQL = f"""select experiment_id, variant, status, executions, durations

@@ -10,17 +10,13 @@ from concurrent.futures import ProcessPoolExecutor
 import pandas as pd
 
 from assets.forecasting import forecast
+from warehouse.analytics_contract import column_names
 
 HORIZON = 30
 MIN_HISTORY_DAYS = 28
 METRICS = {"new_enrollments": "new_enrollments", "conversions": "goals_achieved",
            "cost_usd": "cost_usd"}
-COLUMNS = {
-    "account_id": "text not null", "workflow_id": "text", "metric": "text not null",
-    "ds": "date not null", "yhat": "double precision", "yhat_lower": "double precision",
-    "yhat_upper": "double precision", "model": "text not null",
-    "trained_at": "timestamptz not null", "backtest_mase": "double precision",
-}
+COLUMNS = column_names("metric_forecasts")  # the contract: warehouse/analytics_contract.py
 SQL = """select account_id, workflow_id, date, new_enrollments, goals_achieved, cost_usd
          from marts.fct_workflow_daily"""
 

@@ -9,15 +9,9 @@ import datetime as dt
 import pandas as pd
 
 from assets.analytics.arms import OUTCOMES
+from warehouse.analytics_contract import column_names
 
-COLUMNS = {
-    "workflow_id": "text not null", "account_id": "text not null", "month": "date not null",
-    "actions_succeeded": "bigint not null", "minutes_saved": "double precision not null",
-    "hourly_rate_usd": "double precision not null", "time_saved_usd": "double precision not null",
-    "goal_value_usd": "double precision not null", "cost_usd": "double precision not null",
-    "net_value_usd": "double precision not null", "roi": "double precision",
-    "computed_at": "timestamptz not null",
-}
+COLUMNS = column_names("workflow_roi")  # the contract: warehouse/analytics_contract.py
 
 
 def roi_sql(seed_table: str) -> str:

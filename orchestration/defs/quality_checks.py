@@ -1,4 +1,5 @@
-"""Great Expectations suites as asset checks of the marts, and ingestion quality on raw.events.
+"""Great Expectations suites as asset checks of the marts and of the analytics tables, and
+ingestion quality on raw.events.
 
 A mart's suite is blocking: when it fails, the assets downstream of that mart are not
 materialised, so a wrong number stops before a dashboard or a BI extract reads it. The
@@ -11,6 +12,7 @@ import dagster as dg
 from warehouse.settings import Settings, get_settings
 
 SUITE_CHECK = "quality_suite"
+CONTRACT_CHECK = "contract"
 RAW_EVENTS = dg.AssetKey(["raw", "events"])
 
 
@@ -45,6 +47,20 @@ def mart_suite_check(mart: str) -> dg.AssetChecksDefinition:
         settings = get_settings()
         (result,) = validate_marts(settings.warehouse_url, [mart], docs_dir=settings.data_docs_dir,
                                    limits=_limits(settings))
+        return dg.AssetCheckResult(passed=result.success, severity=dg.AssetCheckSeverity.ERROR,
+                                   metadata=suite_metadata(result))
+
+    return check
+
+
+def analytics_contract_check(table: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(asset=dg.AssetKey(["marts", table]), name=CONTRACT_CHECK, blocking=True,
+                    description=f"{table} against its contract (dbt source `analytics`): "
+                                "columns, types, not-null and primary-key columns.")
+    def check() -> dg.AssetCheckResult:
+        from quality.analytics import validate_analytics
+
+        (result,) = validate_analytics(get_settings().warehouse_url, [table])
         return dg.AssetCheckResult(passed=result.success, severity=dg.AssetCheckSeverity.ERROR,
                                    metadata=suite_metadata(result))
 
@@ -97,6 +113,8 @@ def known_references() -> dg.AssetCheckResult:
 
 def build_defs() -> dg.Definitions:
     from quality.rules import MARTS
+    from warehouse.analytics_contract import analytics_tables
 
-    checks = [mart_suite_check(mart) for mart in MARTS]
+    checks = [*(mart_suite_check(mart) for mart in MARTS),
+              *(analytics_contract_check(table) for table in analytics_tables())]
     return dg.Definitions(asset_checks=[*checks, rejected_row_rate, known_references])
