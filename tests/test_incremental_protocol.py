@@ -241,6 +241,7 @@ def test_a_declaration_without_a_required_key_fails_to_parse(tmp_path):
             "select date, step_executions from {{ ref('int_step_entries_aggregated') }}\n"),
     })
     result = parse(project, tmp_path / "target")
-    assert result.returncode == 1
+    assert result.returncode == 2  # dbt's exit code for an error that stops the parse
     assert ("incremental strategy add_changes needs logged_model (dbt_project/README.md)"
             in result.stdout)
+    assert "called by model int_probe_changes" in result.stdout
