@@ -1,11 +1,7 @@
-{{ config(
-    tags=['heavy'],
-    materialized='incremental',
-    incremental_strategy='refresh_replace',
+{{ wfa_incremental_refresh_replace(
     change_log=['int_executions_changes_hourly', 'int_executions_changes_retention'],
-    post_hook=["{{ wfa_drop_change_log_when_full(['int_executions_changes_hourly',
-                                                  'int_executions_changes_retention']) }}"],
-    indexes=[{'columns': ['execution_id'], 'unique': true}, {'columns': ['last_event_at']}]
+    indexes=[{'columns': ['last_event_at']}],
+    tags=['heavy']
 ) }}
 
 -- One row per execution, in one pass over its execution-level events (execution.*,

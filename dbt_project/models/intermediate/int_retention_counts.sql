@@ -1,12 +1,8 @@
-{{ config(
-    tags=['heavy'],
-    materialized='incremental',
-    incremental_strategy='add_counts',
+{{ wfa_incremental_add_counts(
     unique_key=['grain', 'cohort_type', 'account_id', 'cohort_start', 'period_number'],
     summed_columns=['retained', 'last_active'],
     pre_hook=["{{ wfa_retention_save_day_changes() }}"],
-    indexes=[{'columns': ['grain', 'cohort_type', 'account_id', 'cohort_start', 'period_number'],
-              'unique': true}]
+    tags=['heavy']
 ) }}
 
 -- Retention counts per grain (day, week, month), cohort type, account, cohort and period

@@ -1,10 +1,7 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='add_counts',
+{{ wfa_incremental_add_counts(
     unique_key=['member_id', 'account_id', 'cohort_type', 'date'],
     summed_columns=['occurrences'],
-    indexes=[{'columns': ['date']},
-             {'columns': ['member_id', 'account_id', 'cohort_type', 'date'], 'unique': true}]
+    indexes=[{'columns': ['date']}]
 ) }}
 
 -- depends_on: {{ ref('int_retention_counts') }}

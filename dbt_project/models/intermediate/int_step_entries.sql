@@ -1,13 +1,9 @@
-{{ config(
-    tags=['heavy'],
-    prefer_hash_aggregates='new_events',
-    materialized='incremental',
-    incremental_strategy='refresh_replace',
+{{ wfa_incremental_refresh_replace(
     replace_key=['execution_id', 'step_id', 'account_id', 'workflow_id', 'workflow_version'],
     window_column='date',
     change_log='int_step_entries_changes',
-    post_hook=["{{ wfa_drop_change_log_when_full('int_step_entries_changes') }}"],
-    indexes=[{'columns': ['execution_id']}, {'columns': ['date']}]
+    tags=['heavy'],
+    prefer_hash_aggregates='new_events'
 ) }}
 
 -- The funnel's unit: one row per execution and step it reached or skipped, from one pass over

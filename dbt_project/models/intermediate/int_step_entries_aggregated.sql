@@ -1,15 +1,10 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='add_changes',
+{{ wfa_incremental_add_changes(
     change_log='int_step_entries_changes',
+    logged_model='int_step_entries',
     unique_key=['account_id', 'workflow_id', 'workflow_version', 'step_id', 'date', 'is_entered',
                 'has_completed', 'has_failed', 'unfinished_execution_id'],
     summed_columns=['step_executions', 'duration_ms', 'timed'],
-    window_column='date',
-    pre_hook=["{{ wfa_ensure_change_log('int_step_entries_changes', ref('int_step_entries'))
-                if is_incremental() else '' }}"],
-    post_hook=["{{ wfa_add_changes_full_build() }}"],
-    indexes=[{'columns': ['date']}]
+    window_column='date'
 ) }}
 
 -- The funnel's counts before the executions' final status is known: the execution steps

@@ -10,22 +10,17 @@
 -- replaced one is written again as it was, and the least error message of a key stays the
 -- least); any other window run (a backfill, a partition) counts the window's days again whole,
 -- and adds the logged changes of other days.
-{{ config(
-    prefer_hash_aggregates=true,
-    materialized='incremental',
-    incremental_strategy='add_changes',
+{{ wfa_incremental_add_changes(
     change_log='int_step_outcomes_changes',
+    logged_model='int_step_outcomes_extracted',
     unique_key=['account_id', 'workflow_id', 'workflow_version', 'step_id', 'occurred_date',
                 'error_type', 'failed_execution_id'],
     summed_columns=['outcomes', 'failures', 'duration_ms', 'durations', 'credits', 'cost_usd'],
+    window_column='occurred_date',
     least_columns=['sample_error_message'],
     kept_columns=['step_type', 'action_type'],
-    window_column='occurred_date',
-    pre_hook=["{{ wfa_ensure_change_log('int_step_outcomes_changes',
-                                       ref('int_step_outcomes_extracted'))
-                if is_incremental() else '' }}"],
-    post_hook=["{{ wfa_add_changes_full_build() }}"],
-    indexes=[{'columns': ['occurred_date']}, {'columns': ['failed_execution_id']}]
+    indexes=[{'columns': ['failed_execution_id']}],
+    prefer_hash_aggregates=true
 ) }}
 {%- set log = wfa_change_log_relation('int_step_outcomes_changes') if is_incremental() else none %}
 

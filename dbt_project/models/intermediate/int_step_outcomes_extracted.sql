@@ -1,12 +1,8 @@
-{{ config(
-    tags=['heavy'],
-    materialized='incremental',
-    incremental_strategy='received_replace',
+{{ wfa_incremental_received_replace(
     window_column='occurred_date',
     change_log='int_step_outcomes_changes',
-    post_hook=["{{ wfa_drop_change_log_when_full('int_step_outcomes_changes') }}"],
-    indexes=[{'columns': ['occurred_date']}, {'columns': ['execution_id']},
-             {'columns': ['received_at'], 'type': 'brin'}]
+    indexes=[{'columns': ['execution_id']}],
+    tags=['heavy']
 ) }}
 
 -- One row per step.completed / step.failed event (raw.events is unique on event_id), with its

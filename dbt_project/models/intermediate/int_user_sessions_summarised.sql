@@ -1,10 +1,4 @@
-{{ config(
-    tags=['heavy'],
-    materialized='incremental',
-    incremental_strategy='window_replace',
-    window_column='activity_date',
-    indexes=[{'columns': ['activity_date']}]
-) }}
+{{ wfa_incremental_window_replace(window_column='activity_date', tags=['heavy']) }}
 
 -- One row per user session and UTC day (a session that spans midnight counts on both days).
 with activity as (

@@ -1,10 +1,4 @@
-{{ config(
-    tags=['heavy'],
-    materialized='incremental',
-    incremental_strategy='window_replace',
-    window_column='date',
-    indexes=[{'columns': ['date']}]
-) }}
+{{ wfa_incremental_window_replace(window_column='date', tags=['heavy']) }}
 
 -- One row per workflow, action type and UTC day, dense from the series' first day (below) to
 -- the last day with data in the warehouse, zeros where nothing happened. An action

@@ -7,12 +7,7 @@
 -- cost_per_execution = cost_usd / executions, null when there were none. A series (workflow,
 -- action type) starts on its first day with data. Incremental: a window run rewrites the
 -- window's days (macros/window.sql).
-{{ config(
-    materialized='incremental',
-    incremental_strategy='window_replace',
-    window_column='date',
-    indexes=[{'columns': ['date']}]
-) }}
+{{ wfa_incremental_window_replace(window_column='date') }}
 
 with outcomes as (
 

@@ -3,12 +3,7 @@
 -- without any step.failed is one error with a null step_id (its earliest execution.failed).
 -- Nothing is counted twice; each error is dated by the UTC day of the event counted.
 -- Incremental: a window run rewrites the window's days (macros/window.sql).
-{{ config(
-    materialized='incremental',
-    incremental_strategy='window_replace',
-    window_column='date',
-    indexes=[{'columns': ['date']}]
-) }}
+{{ wfa_incremental_window_replace(window_column='date') }}
 
 with step_errors as (
 

@@ -10,12 +10,7 @@
 -- fct_executions, and one a refresh touches has all its moments on or after the window's first
 -- day, before and after the refresh, so its row moves within the window. Incremental: a window
 -- run rewrites the window's days, never a day before the retention horizon (macros/window.sql).
-{{ config(
-    materialized='incremental',
-    incremental_strategy='window_replace',
-    window_column='date',
-    indexes=[{'columns': ['date']}]
-) }}
+{{ wfa_incremental_window_replace(window_column='date') }}
 
 with executions as (
 

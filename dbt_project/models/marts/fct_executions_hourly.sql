@@ -6,22 +6,16 @@
 -- hours with activity. Incremental (strategy add_changes, macros/change_log.sql): a window run
 -- adds up the executions int_executions_summarised logged as replaced (-1) and written (+1),
 -- so that its cost follows the changed executions rather than the window's hours.
-{{ config(
-    prefer_hash_aggregates=true,
-    materialized='incremental',
-    incremental_strategy='add_changes',
+{{ wfa_incremental_add_changes(
     change_log='int_executions_changes_hourly',
-    recount_window=false,
+    logged_model='int_executions_summarised',
     unique_key=['account_id', 'workflow_id', 'trigger_type', 'hour'],
     summed_columns=['started', 'completed', 'failed', 'exited', 'goals_achieved',
                     'total_duration_seconds', 'timed_completions'],
-    ratio_columns={'average_duration_seconds': ['total_duration_seconds', 'timed_completions']},
     window_column='hour',
-    pre_hook=["{{ wfa_ensure_change_log('int_executions_changes_hourly',
-                                       ref('int_executions_summarised'))
-                if is_incremental() else '' }}"],
-    post_hook=["{{ wfa_add_changes_full_build() }}"],
-    indexes=[{'columns': ['hour']}]
+    ratio_columns={'average_duration_seconds': ['total_duration_seconds', 'timed_completions']},
+    recount_window=false,
+    prefer_hash_aggregates=true
 ) }}
 
 with executions as (

@@ -4,13 +4,7 @@
 -- which it is added up. Kept forever: the retention job purges the detail after 90 days and the
 -- daily marts after 2 years, never this. Incremental: a window run rewrites the months its days
 -- fall in (from fct_workflow_daily, which still holds every day of those months).
-{{ config(
-    materialized='incremental',
-    incremental_strategy='window_replace',
-    window_column='month',
-    window_grain='month',
-    indexes=[{'columns': ['month']}]
-) }}
+{{ wfa_incremental_window_replace(window_column='month', window_grain='month') }}
 
 with daily as (
 

@@ -1,12 +1,7 @@
 -- One row per user and UTC day with activity: sessions = distinct session_id, actions =
 -- user.activity events (logins included), logins = action 'login', active_seconds =
 -- sum(duration_ms) / 1000. Incremental: a window run rewrites the window's days.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='window_replace',
-    window_column='date',
-    indexes=[{'columns': ['date']}]
-) }}
+{{ wfa_incremental_window_replace(window_column='date') }}
 
 select
     account_id,

@@ -12,13 +12,7 @@
 -- range adds them up over the range).
 -- Incremental: a window run rewrites the window's days; the cumulative figures carry on from
 -- the totals stored on the eve of the window, so days before it (even purged ones) count.
-{{ config(
-    prefer_hash_aggregates=true,
-    materialized='incremental',
-    incremental_strategy='window_replace',
-    window_column='date',
-    indexes=[{'columns': ['date']}]
-) }}
+{{ wfa_incremental_window_replace(window_column='date', prefer_hash_aggregates=true) }}
 
 with executions as (
 

@@ -7,12 +7,7 @@
 -- skipped: a step.skipped and never entered (a branch not taken is not a drop-off), dated by
 -- its first step.skipped. Costs on the day of the step event that incurred them.
 -- Incremental: a window run rewrites the window's days (macros/window.sql).
-{{ config(
-    materialized='incremental',
-    incremental_strategy='window_replace',
-    window_column='date',
-    indexes=[{'columns': ['date']}]
-) }}
+{{ wfa_incremental_window_replace(window_column='date') }}
 
 with step_entries as (
 
