@@ -18,14 +18,14 @@ router = APIRouter(prefix="/api/v1", tags=["jobs"])
 def refresh(request: Request, workflow_id: str, caller: Admin, conn: Conn):
     owned(conn, workflow_id, caller.account_id)
     job_id = jobs.create(conn, caller.account_id, workflow_id)
-    jobs.launch(request.app.state.pool, request.app.state.settings, job_id)
-    return {"status": "queued", "job_id": job_id,
+    run_id = jobs.submit(conn, request.app.state.settings, job_id)
+    return {"status": "queued", "job_id": job_id, "run_id": run_id,
             "estimated_completion_seconds": jobs.ESTIMATED_SECONDS}
 
 
 @router.get("/jobs/{job_id}", response_model=Job)
-def job(job_id: str, caller: Reader, conn: Conn):
-    row = jobs.get(conn, job_id, caller.account_id)
+def job(request: Request, job_id: str, caller: Reader, conn: Conn):
+    row = jobs.get(conn, job_id, caller.account_id, request.app.state.settings)
     if row is None:
         raise not_found(f"job {job_id!r}")
     stamps = {k: None if row[k] is None else row[k].isoformat()
