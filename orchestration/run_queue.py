@@ -48,7 +48,7 @@ class RunState:
 def submit_refresh(settings: Settings) -> Submitted:
     """Join the refresh_all run queued or running, or queue a new one."""
     ensure_databases(settings)  # Dagster's own database, on the warehouse's server
-    prepare_dagster(settings)
+    prepare(settings)
     with psycopg.connect(settings.dagster_url, autocommit=True) as lock, \
             dg.DagsterInstance.get() as instance:
         lock.execute("select pg_advisory_lock(%s)", (SUBMIT_LOCK,))  # released with the session
@@ -57,7 +57,20 @@ def submit_refresh(settings: Settings) -> Submitted:
         pending = instance.get_runs(dg.RunsFilter(job_name=REFRESH_ALL, statuses=PENDING), limit=1)
         if pending:
             return Submitted(pending[0].run_id, joined=True)
+        _prepare_code(settings)
         return Submitted(_submit(instance, REFRESH_ALL, refresh_tags()), joined=False)
+
+
+_prepared: set[str] = set()  # Dagster homes whose dbt manifest this process has parsed
+
+
+def _prepare_code(settings: Settings) -> None:
+    """dbt parse (tens of seconds on a busy machine) once per process, under the submit lock:
+    the manifest is the project's, which a running process does not see change."""
+    home = str(settings.dagster_home)
+    if home not in _prepared:
+        prepare_dagster(settings)
+        _prepared.add(home)
 
 
 def _submit(instance: dg.DagsterInstance, job_name: str, tags: dict[str, str]) -> str:

@@ -2,12 +2,16 @@
 
 The run is executed by the dagster-daemon, never by the API; a refresh asked while one is queued
 or running joins that run (orchestration/run_queue.py), so API workers never run two side by
-side. A job's state is read from its run until the run has ended, then kept in platform.jobs.
+side. The job has its run id once submitted; its state is read from the run until the run has
+ended, then kept in platform.jobs.
 """
 
 from __future__ import annotations
 
+import threading
 import uuid
+
+from psycopg_pool import ConnectionPool
 
 ESTIMATED_SECONDS = 30
 ENDED = ("success", "failure")
@@ -20,20 +24,27 @@ def create(conn, account_id: str, workflow_id: str | None, kind: str = "refresh"
     return job_id
 
 
-def submit(conn, settings, job_id: str) -> str:
-    """Hand the job's refresh to Dagster's run queue; return the run's id. A failed submission
-    is recorded on the job and raised."""
+def launch(pool: ConnectionPool, settings, job_id: str) -> None:
+    """Submit the job's refresh on a thread of its own: a first submission in a process loads the
+    dbt project and the Dagster definitions (seconds to a minute), too long to answer after."""
+    threading.Thread(target=_submit, args=(pool, settings, job_id), daemon=True,
+                     name=f"refresh-{job_id[:8]}").start()
+
+
+def _submit(pool: ConnectionPool, settings, job_id: str) -> None:
     from orchestration.run_queue import submit_refresh
 
     try:
-        run_id = submit_refresh(settings).run_id
-    except Exception as exc:
-        conn.execute("update platform.jobs set status = 'failure', finished_at = now(),"
-                     " detail = %s where job_id = %s",
-                     (f"not submitted to Dagster: {type(exc).__name__}: {exc}"[:500], job_id))
-        raise
-    conn.execute("update platform.jobs set run_id = %s where job_id = %s", (run_id, job_id))
-    return run_id
+        run_id, detail = submit_refresh(settings).run_id, None
+    except Exception as exc:  # noqa: BLE001 - the job records why it was not submitted
+        run_id, detail = None, f"not submitted to Dagster: {type(exc).__name__}: {exc}"[:500]
+    with pool.connection() as conn:
+        if run_id is None:
+            conn.execute("update platform.jobs set status = 'failure', finished_at = now(),"
+                         " detail = %s where job_id = %s", (detail, job_id))
+        else:
+            conn.execute("update platform.jobs set run_id = %s where job_id = %s",
+                         (run_id, job_id))
 
 
 def get(conn, job_id: str, account_id: str, settings) -> dict | None:

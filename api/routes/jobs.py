@@ -18,8 +18,8 @@ router = APIRouter(prefix="/api/v1", tags=["jobs"])
 def refresh(request: Request, workflow_id: str, caller: Admin, conn: Conn):
     owned(conn, workflow_id, caller.account_id)
     job_id = jobs.create(conn, caller.account_id, workflow_id)
-    run_id = jobs.submit(conn, request.app.state.settings, job_id)
-    return {"status": "queued", "job_id": job_id, "run_id": run_id,
+    jobs.launch(request.app.state.pool, request.app.state.settings, job_id)
+    return {"status": "queued", "job_id": job_id,
             "estimated_completion_seconds": jobs.ESTIMATED_SECONDS}
 
 
