@@ -93,7 +93,6 @@ class Actions(BaseModel):
 class RefreshQueued(BaseModel):
     status: Literal["queued"]
     job_id: str
-    run_id: str  # Dagster's; a refresh asked while one is queued or running shares its run
     estimated_completion_seconds: int
 
 
