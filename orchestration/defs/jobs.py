@@ -55,6 +55,8 @@ def _busy(instance: dg.DagsterInstance) -> bool:
 
 
 def build_defs() -> dg.Definitions:
+    """The refresh jobs execute their steps in the run's own process: a step process of its own
+    would load the definitions (the dbt manifest) again, which took longer than most steps."""
     settings = get_settings()
     # the raw tables are written by loads, not by these jobs; their quality checks run in them
     everything = (dg.AssetSelection.all() - dg.AssetSelection.groups("raw")) \
@@ -62,6 +64,7 @@ def build_defs() -> dg.Definitions:
     refresh_all = dg.define_asset_job(
         REFRESH_ALL, selection=everything,
         partitions_def=daily_partitions(settings), tags={REFRESH_TAG: "marts"},
+        executor_def=dg.in_process_executor,
         description="Rebuild the days that new events touched, every other model, the analytics "
                     "assets, and run every check.")
     refresh_marts = dg.define_asset_job(
@@ -69,6 +72,7 @@ def build_defs() -> dg.Definitions:
         selection=dg.AssetSelection.groups("staging", "intermediate", "marts")
         | dg.AssetSelection.checks_for_assets(*RAW_CHECKED),
         partitions_def=daily_partitions(settings), tags={REFRESH_TAG: "marts"},
+        executor_def=dg.in_process_executor,
         description="Rebuild the days that new events touched and the models read from them, "
                     "with their checks (no analytics).")
 
