@@ -40,14 +40,23 @@ def _process(args: list[str], settings: Settings, log_name: str):
     try:
         yield process
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(10)
+        _end_session(process)
         log.close()
+
+
+def _end_session(process: subprocess.Popen) -> None:
+    """SIGTERM the process's group, then SIGKILL what is left of it: a code server with a run
+    still in progress outlives the SIGTERM."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            pass
+        time.sleep(1)
 
 
 @contextmanager
