@@ -21,6 +21,7 @@ COMMANDS = {
     "run": "cli.pipeline:run",
     "backfill": "cli.pipeline:backfill",
     "ui": "cli.pipeline:ui",
+    "daemon": "cli.pipeline:daemon",
     "serve": "cli.api_server:serve",
     "dbt": "cli.dbt_passthrough:dbt",
 }

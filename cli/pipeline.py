@@ -1,4 +1,5 @@
-"""`wfa run`, `wfa backfill` and `wfa ui`: the Dagster side, in process or in its UI."""
+"""`wfa run`, `wfa backfill`, `wfa ui` and `wfa daemon`: the Dagster side, in process, in its UI
+or its daemon alone."""
 
 from __future__ import annotations
 
@@ -53,18 +54,32 @@ def backfill(start: dt.datetime, end: dt.datetime, job_name: str) -> None:
         sys.exit(1)
 
 
-@click.command("ui")
-@click.option("--port", default=3000, show_default=True)
-@click.option("--host", default="127.0.0.1", show_default=True)
-def ui(port: int, host: str) -> None:
-    """Start the Dagster UI and its daemon (schedules, sensors, run queue)."""
+def _prepared() -> Path:
+    """The Dagster home ready, orphaned runs failed; the working directory the project's."""
     settings = get_settings()
     ensure_warehouse(settings)
     prepare_dagster(settings)
     # a run left STARTED by a killed `wfa run` would keep the sensor and schedule waiting
     with dg.DagsterInstance.get() as instance:
         fail_orphaned_runs(instance, click.echo)
-    dagster = str(Path(sys.executable).with_name("dagster"))
     os.chdir(PROJECT_DIR)
-    os.execv(dagster, [dagster, "dev", "-w", str(PROJECT_DIR / "workspace.yaml"),
-                       "-p", str(port), "-h", host])
+    return PROJECT_DIR / "workspace.yaml"
+
+
+@click.command("ui")
+@click.option("--port", default=3000, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+def ui(port: int, host: str) -> None:
+    """Start the Dagster UI and its daemon (schedules, sensors, run queue)."""
+    workspace = _prepared()
+    dagster = str(Path(sys.executable).with_name("dagster"))
+    os.execv(dagster, [dagster, "dev", "-w", str(workspace), "-p", str(port), "-h", host])
+
+
+@click.command("daemon")
+def daemon() -> None:
+    """Start the Dagster daemon alone (schedules, sensors, and the run queue the API's refreshes
+    wait in), without the UI."""
+    workspace = _prepared()
+    daemon_bin = str(Path(sys.executable).with_name("dagster-daemon"))
+    os.execv(daemon_bin, [daemon_bin, "run", "-w", str(workspace)])

@@ -1,4 +1,5 @@
-"""Dagster's instance: its own PostgreSQL database (dagster-postgres), telemetry off."""
+"""Dagster's instance: its own PostgreSQL database (dagster-postgres), a run queue that starts one
+refresh at a time, telemetry off."""
 
 from __future__ import annotations
 
@@ -9,7 +10,11 @@ from warehouse.dbt_paths import dbt_executable
 from warehouse.runtime import prepare_dbt_manifest
 from warehouse.settings import Settings
 
-DAGSTER_YAML = """\
+# Every run of a refresh job carries this tag (orchestration/defs/jobs.py); the run queue starts
+# one of them at a time, whoever submitted it (the API, the sensor, the schedule, the UI).
+REFRESH_TAG = "wfa/refresh"
+
+DAGSTER_YAML = f"""\
 # written by wfa: Dagster's runs, events and schedules live in PostgreSQL
 storage:
   postgres:
@@ -20,6 +25,9 @@ run_coordinator:
   class: QueuedRunCoordinator
   config:
     max_concurrent_runs: 2
+    tag_concurrency_limits:
+      - key: {REFRESH_TAG}
+        limit: 1
 telemetry:
   enabled: false
 """

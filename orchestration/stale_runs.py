@@ -1,5 +1,4 @@
-"""Runs executed in process (`wfa run`, `wfa backfill`, the API's refresh jobs) whose process
-died without ending them.
+"""Runs executed in process (`wfa run`, `wfa backfill`) whose process died without ending them.
 
 A run executed in process is ended by that process. Killed (kill -9, a crash, the machine
 stopping), it would stay STARTED in Dagster forever, and the freshness sensor and the hourly

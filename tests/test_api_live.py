@@ -12,6 +12,7 @@ import pytest
 from api.infra.live import COMMIT_LAG
 from tests.api_server import client
 from tests.helpers import execute, query
+from tests.processes import daemon_process
 from tests.test_api import MAR, WF, api, new_key  # noqa: F401 - the module's own server
 
 pytestmark = pytest.mark.db
@@ -220,11 +221,11 @@ def test_bi_role_reads_marts_and_nothing_else(api):
             conn.execute(f"select 1 from {table} limit 1")
 
 
-# --- refresh jobs (a real Dagster run) ------------------------------------------------------
+# --- refresh jobs (a real Dagster run, executed by a real daemon) ----------------------------
 
 def test_refresh_runs_dagster_and_the_summary_follows(api, monkeypatch):
     base, settings = api
-    # The run's dbt assets read the warehouse from the environment, as under `wfa serve`.
+    # The refresh is planned from the warehouse in the environment, as under `wfa serve`.
     monkeypatch.setenv("WFA_DATABASE_URL", settings.warehouse_url)
     with client(base, new_key(settings, role="admin", scopes=("read", "ingest"))) as admin:
         admin.post("/api/v1/events", json=[
@@ -234,11 +235,12 @@ def test_refresh_runs_dagster_and_the_summary_follows(api, monkeypatch):
         body = queued.json()
         assert body["status"] == "queued" and body["estimated_completion_seconds"] == 30
         deadline = time.monotonic() + 400
-        while True:
-            job = admin.get(f"/api/v1/jobs/{body['job_id']}").json()
-            if job["status"] in ("success", "failure") or time.monotonic() > deadline:
-                break
-            time.sleep(2)
+        with daemon_process(settings):  # started after the request: its sensor finds it queued
+            while True:
+                job = admin.get(f"/api/v1/jobs/{body['job_id']}").json()
+                if job["status"] in ("success", "failure") or time.monotonic() > deadline:
+                    break
+                time.sleep(2)
         assert job["status"] == "success", job
         assert job["run_id"] and job["finished_at"] >= job["started_at"]
         day = {"start_date": "2026-03-02", "end_date": "2026-03-02"}

@@ -1,5 +1,10 @@
-"""Refresh jobs: a Dagster run of the marts, launched in the background and followed in
-platform.jobs (job_id answered at once; the Dagster run id recorded once it starts)."""
+"""Refresh jobs: a job in platform.jobs answered at once, its work a run in Dagster's run queue.
+
+The run is executed by the dagster-daemon, never by the API; a refresh asked while one is queued
+or running joins that run (orchestration/run_queue.py), so API workers never run two side by
+side. The job has its run id once submitted; its state is read from the run until the run has
+ended, then kept in platform.jobs.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import uuid
 from psycopg_pool import ConnectionPool
 
 ESTIMATED_SECONDS = 30
+ENDED = ("success", "failure")
 
 
 def create(conn, account_id: str, workflow_id: str | None, kind: str = "refresh") -> str:
@@ -19,51 +25,42 @@ def create(conn, account_id: str, workflow_id: str | None, kind: str = "refresh"
 
 
 def launch(pool: ConnectionPool, settings, job_id: str) -> None:
-    threading.Thread(target=_run, args=(pool, settings, job_id), daemon=True,
+    """Submit the job's refresh on a thread of its own: a first submission in a process loads the
+    dbt project and the Dagster definitions (seconds to a minute), too long to answer after."""
+    threading.Thread(target=_submit, args=(pool, settings, job_id), daemon=True,
                      name=f"refresh-{job_id[:8]}").start()
 
 
-def _set(pool: ConnectionPool, job_id: str, **fields) -> None:
-    assignments = ", ".join(f"{name} = %({name})s" for name in fields)  # names are ours, values bound
-    stamps = {"running": ", started_at = now()", "success": ", finished_at = now()",
-              "failure": ", finished_at = now()"}.get(fields.get("status"), "")
+def _submit(pool: ConnectionPool, settings, job_id: str) -> None:
+    from orchestration.run_queue import submit_refresh
+
+    try:
+        run_id, detail = submit_refresh(settings).run_id, None
+    except Exception as exc:  # noqa: BLE001 - the job records why it was not submitted
+        run_id, detail = None, f"not submitted to Dagster: {type(exc).__name__}: {exc}"[:500]
     with pool.connection() as conn:
-        conn.execute(f"update platform.jobs set {assignments}{stamps} where job_id = %(job_id)s",
-                     {**fields, "job_id": job_id})
+        if run_id is None:
+            conn.execute("update platform.jobs set status = 'failure', finished_at = now(),"
+                         " detail = %s where job_id = %s", (detail, job_id))
+        else:
+            conn.execute("update platform.jobs set run_id = %s where job_id = %s",
+                         (run_id, job_id))
 
 
-_lock = threading.Lock()  # one refresh at a time in this process: runs rebuild the same marts
+def get(conn, job_id: str, account_id: str, settings) -> dict | None:
+    row = conn.execute("select * from platform.jobs where job_id = %s and account_id = %s",
+                       (job_id, account_id)).fetchone()
+    if row is None or row["run_id"] is None or row["status"] in ENDED:
+        return row
+    from orchestration.run_queue import run_state
 
-
-def _run(pool: ConnectionPool, settings, job_id: str) -> None:
-    with _lock:
-        _set(pool, job_id, status="running")
-        try:
-            import dagster as dg
-
-            from orchestration.dagster_home import prepare_dagster
-            from orchestration.definitions import build_definitions
-            from orchestration.defs.jobs import REFRESH_ALL as REFRESH_JOB
-            from orchestration.defs.jobs import refresh_tags
-            from orchestration.stale_runs import fail_orphaned_runs, process_tags
-            from warehouse.server import ensure_databases
-
-            ensure_databases(settings)  # Dagster's own database, on the warehouse's server
-            prepare_dagster(settings)
-            job = build_definitions().resolve_job_def(REFRESH_JOB)
-            run_id = str(uuid.uuid4())
-            _set(pool, job_id, run_id=run_id)
-            with dg.DagsterInstance.get() as instance:
-                fail_orphaned_runs(instance, echo=lambda _: None)
-                result = job.execute_in_process(instance=instance, raise_on_error=False,
-                                                run_id=run_id,
-                                                tags={**refresh_tags(), **process_tags()})
-            _set(pool, job_id, status="success" if result.success else "failure",
-                 detail=None if result.success else "the Dagster run failed; see its logs")
-        except Exception as exc:  # noqa: BLE001 - the job records why it failed
-            _set(pool, job_id, status="failure", detail=f"{type(exc).__name__}: {exc}"[:500])
-
-
-def get(conn, job_id: str, account_id: str) -> dict | None:
-    return conn.execute("select * from platform.jobs where job_id = %s and account_id = %s",
-                        (job_id, account_id)).fetchone()
+    state = run_state(settings, row["run_id"])
+    if state is None:
+        return {**row, "status": "failure", "detail": "the Dagster run is not in the instance"}
+    row = {**row, "status": state.status, "started_at": state.started_at,
+           "finished_at": state.finished_at, "detail": state.detail}
+    if state.status in ENDED:
+        conn.execute("update platform.jobs set status = %s, started_at = %s, finished_at = %s,"
+                     " detail = %s where job_id = %s",
+                     (state.status, state.started_at, state.finished_at, state.detail, job_id))
+    return row

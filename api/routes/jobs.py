@@ -24,8 +24,8 @@ def refresh(request: Request, workflow_id: str, caller: Admin, conn: Conn):
 
 
 @router.get("/jobs/{job_id}", response_model=Job)
-def job(job_id: str, caller: Reader, conn: Conn):
-    row = jobs.get(conn, job_id, caller.account_id)
+def job(request: Request, job_id: str, caller: Reader, conn: Conn):
+    row = jobs.get(conn, job_id, caller.account_id, request.app.state.settings)
     if row is None:
         raise not_found(f"job {job_id!r}")
     stamps = {k: None if row[k] is None else row[k].isoformat()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.dagster_home import REFRESH_TAG
 from orchestration.partitions import RANGE_END, RANGE_START, daily_partitions, run_tags
 from warehouse.settings import get_settings
 
@@ -54,20 +55,24 @@ def _busy(instance: dg.DagsterInstance) -> bool:
 
 
 def build_defs() -> dg.Definitions:
+    """The refresh jobs execute their steps in the run's own process: a step process of its own
+    would load the definitions (the dbt manifest) again, which took longer than most steps."""
     settings = get_settings()
     # the raw tables are written by loads, not by these jobs; their quality checks run in them
     everything = (dg.AssetSelection.all() - dg.AssetSelection.groups("raw")) \
         | dg.AssetSelection.checks_for_assets(*RAW_CHECKED)
     refresh_all = dg.define_asset_job(
         REFRESH_ALL, selection=everything,
-        partitions_def=daily_partitions(settings),
+        partitions_def=daily_partitions(settings), tags={REFRESH_TAG: "marts"},
+        executor_def=dg.in_process_executor,
         description="Rebuild the days that new events touched, every other model, the analytics "
                     "assets, and run every check.")
     refresh_marts = dg.define_asset_job(
         REFRESH_MARTS,
         selection=dg.AssetSelection.groups("staging", "intermediate", "marts")
         | dg.AssetSelection.checks_for_assets(*RAW_CHECKED),
-        partitions_def=daily_partitions(settings),
+        partitions_def=daily_partitions(settings), tags={REFRESH_TAG: "marts"},
+        executor_def=dg.in_process_executor,
         description="Rebuild the days that new events touched and the models read from them, "
                     "with their checks (no analytics).")
 
