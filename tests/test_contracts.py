@@ -16,7 +16,7 @@ from quality.contracts import MARTS_YML, mart_grain
 from quality.rules import MARTS
 from tests.helpers import execute, query, run_dbt
 from warehouse.analytics_contract import ANALYTICS_YML, analytics_table
-from warehouse.dbt_paths import DBT_PROJECT_DIR
+from warehouse.dbt_paths import dbt_target_dir
 from warehouse.runtime import prepare_dbt_manifest
 
 MODEL = "model.workflow_analytics."
@@ -43,7 +43,7 @@ def manifest_grains(manifest: dict) -> dict[str, tuple[tuple[str, ...], tuple[st
 
 def test_quality_reads_every_marts_grain_as_dbt_parses_it(warehouse):
     prepare_dbt_manifest(warehouse)
-    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
+    manifest = json.loads((dbt_target_dir() / "manifest.json").read_text())
     expected = manifest_grains(manifest)
     assert {m: (g.keys, g.nullable) for m, g in mart_grain().items()} == expected
     assert set(MARTS) < set(expected)  # every mart with a suite has its grain in the yml
