@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import time
 
-import great_expectations as gx
-
 from quality.runner import (
     Failure,
     SuiteResult,
     existing_marts,
-    failure_of,
     ge_context,
+    run_suite,
     sqlalchemy_url,
 )
 from quality.suites import analytics_suite
@@ -33,12 +31,7 @@ def validate_analytics(url: str, tables: list[str] | None = None) -> list[SuiteR
             continue
         started = time.perf_counter()
         suite = context.suites.add(analytics_suite(name))
-        batch = (source.add_table_asset(name, table_name=name, schema_name=schema)
-                 .add_batch_definition_whole_table(name))
-        validation = context.validation_definitions.add(
-            gx.ValidationDefinition(name=name, data=batch, suite=suite))
-        outcome = validation.run(result_format="COMPLETE")
-        failures = [failure_of(r) for r in outcome.results if not r.success]
-        results.append(SuiteResult(name, len(outcome.results), failures,
+        expectations, failures = run_suite(context, source, name, schema, suite)
+        results.append(SuiteResult(name, expectations, failures,
                                    seconds=time.perf_counter() - started))
     return results

@@ -110,6 +110,18 @@ def _latest_page(docs_dir: Path, mart: str) -> str:
     return (pages[-1] if pages else docs_dir / "index.html").resolve().as_uri()
 
 
+def run_suite(context, source, table: str, schema: str, suite) -> tuple[int, list[Failure]]:
+    """One suite (already added to `context`) over one whole table: how many expectations ran,
+    and the failures."""
+    batch = (source.add_table_asset(table, table_name=table, schema_name=schema)
+             .add_batch_definition_whole_table(table))
+    validation = context.validation_definitions.add(
+        gx.ValidationDefinition(name=table, data=batch, suite=suite))
+    # COMPLETE: only then do the unexpected-rows expectations return the rows themselves
+    outcome = validation.run(result_format="COMPLETE")
+    return len(outcome.results), [failure_of(r) for r in outcome.results if not r.success]
+
+
 def existing_marts(url: str, marts: list[str], schema: str) -> set[str]:
     with psycopg.connect(url, autocommit=True) as conn:
         return {m for m in marts
@@ -146,14 +158,8 @@ def validate_marts(url: str, marts: list[str] | None = None, window: Window = Wi
         suite = context.suites.add(build_suite(
             mart, totals, previous.get(mart), limits.max_drop_pct, limits.max_growth_pct,
             after_purge=horizon is not None))
-        batch = (source.add_table_asset(mart, table_name=mart, schema_name=schema)
-                 .add_batch_definition_whole_table(mart))
-        validation = context.validation_definitions.add(
-            gx.ValidationDefinition(name=mart, data=batch, suite=suite))
-        # COMPLETE: only then do the unexpected-rows expectations return the rows themselves
-        outcome = validation.run(result_format="COMPLETE")
-        failures = [failure_of(r) for r in outcome.results if not r.success]
-        results.append(SuiteResult(mart, len(outcome.results), failures, counts[mart],
+        expectations, failures = run_suite(context, source, mart, schema, suite)
+        results.append(SuiteResult(mart, expectations, failures, counts[mart],
                                    previous.get(mart), time.perf_counter() - started))
     if docs_dir is not None:
         context.build_data_docs(site_names=["wfa"])
